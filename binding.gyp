@@ -1,0 +1,32 @@
+{
+  "targets": [
+    {
+      "target_name": "berth",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/addon/errors.cc",
+        "native/addon/fds.cc",
+        "native/addon/process.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fno-exceptions"]
+    },
+    {
+      "target_name": "berth-setup",
+      "type": "executable",
+      "sources": [
+        "native/setup/main.cc",
+        "native/setup/plan.cc",
+        "native/setup/report.cc",
+        "native/setup/resolve.cc",
+        "native/setup/ns.cc",
+        "native/setup/mounts.cc",
+        "native/setup/process.cc"
+      ],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
+      "ldflags": ["-static"],
+      "libraries": ["-lc"]
+    }
+  ]
+}

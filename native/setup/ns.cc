@@ -1,0 +1,130 @@
+// Namespaces: join by path, unshare, the user-namespace handshake, and the
+// fork into the container process, after which this process is its monitor.
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "setup.h"
+
+namespace setup {
+
+// join n (flag path)...: opens every path first (a later setns into a mount
+// namespace could hide the others), then joins in the order given.
+void op_join(const Op &op) {
+  long n = arg_long(op, 0);
+  int fds[16];
+  if (n < 0 || n > 16 || op.argc != 1 + 2 * n) fail_arg("join: bad count");
+  for (long i = 0; i < n; i++) {
+    const char *path = arg(op, int(2 + 2 * i));
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) fail("open", errno, path);
+  }
+  for (long i = 0; i < n; i++) {
+    if (setns(fds[i], int(arg_long(op, int(1 + 2 * i)))) < 0) fail("setns", errno, arg(op, int(2 + 2 * i)));
+    close(fds[i]);
+  }
+}
+
+void op_unshare(const Op &op) {
+  if (unshare(int(arg_long(op, 0))) < 0) fail("unshare", errno, "");
+}
+
+// sync name: tells Node our pid and waits for its answer, e.g. while it
+// writes the uid/gid maps of the user namespace we just made.
+void op_sync(const Op &op) {
+  send_pid(g_sync_fd, "sync", getpid(), arg(op, 0));
+  char c;
+  ssize_t n;
+  do n = read(g_sync_fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) fail("read", n < 0 ? errno : EPIPE, arg(op, 0));
+  if (c != 'A') _exit(127);  // Node gave up and reported the error itself.
+}
+
+void op_setid0(const Op &) {
+  if (setresgid(0, 0, 0) < 0) fail("setresgid", errno, "");
+  if (setresuid(0, 0, 0) < 0) fail("setresuid", errno, "");
+}
+
+static volatile pid_t g_child = 0;
+
+static void forward(int sig) {
+  if (g_child > 0) kill(g_child, sig);
+}
+
+// Relays the container's messages (exec pipe) to the sync socket; returns
+// true if the container process exec'd (the pipe closed with no error).
+static bool relay(int from) {
+  char buf[8192];
+  size_t have = 0;
+  bool error = false;
+  for (;;) {
+    ssize_t n = read(from, buf + have, sizeof buf - 1 - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    have += size_t(n);
+    buf[have] = '\0';
+    char *nl;
+    while ((nl = strchr(buf, '\n'))) {
+      size_t line = size_t(nl - buf) + 1;
+      if (strncmp(buf, "{\"t\":\"error\"", 12) == 0) error = true;
+      char saved = buf[line];
+      buf[line] = '\0';
+      send_line(g_sync_fd, buf);
+      buf[line] = saved;
+      memmove(buf, buf + line, have - line + 1);
+      have -= line;
+    }
+    if (have == sizeof buf - 1) have = 0;  // a line too long: drop it
+  }
+  return !error;
+}
+
+// fork: the child carries on with the remaining ops as the container
+// process; this process stays, forwards signals, relays messages and reports
+// the exit (see ../protocol.md), then exits with the same status.
+void op_fork(const Op &) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) fail("pipe2", errno, "");
+  pid_t pid = fork();
+  if (pid < 0) fail("fork", errno, "");
+  if (pid == 0) {
+    close(pipefd[0]);
+    g_report_fd = pipefd[1];
+    return;
+  }
+  close(pipefd[1]);
+  g_child = pid;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward;
+  sa.sa_flags = SA_RESTART;
+  const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+  for (int s : sigs) sigaction(s, &sa, nullptr);
+  send_pid(g_sync_fd, "pid", pid, "");
+  if (relay(pipefd[0])) send_line(g_sync_fd, "{\"t\":\"started\"}\n");
+  close(pipefd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  char line[96];
+  int code;
+  if (WIFSIGNALED(status)) {
+    snprintf(line, sizeof line, "{\"t\":\"exit\",\"signal\":%d,\"core\":%s}\n", WTERMSIG(status),
+             WCOREDUMP(status) ? "true" : "false");
+    code = 128 + WTERMSIG(status);
+  } else {
+    snprintf(line, sizeof line, "{\"t\":\"exit\",\"code\":%d}\n", WEXITSTATUS(status));
+    code = WEXITSTATUS(status);
+  }
+  send_line(g_sync_fd, line);
+  _exit(code);
+}
+
+}  // namespace setup

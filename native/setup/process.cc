@@ -1,0 +1,175 @@
+// The container process's own settings, applied after the root is in place,
+// and the final exec.
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "setup.h"
+
+extern char **environ;
+
+namespace setup {
+
+void op_hostname(const Op &op) {
+  const char *name = arg(op, 0);
+  if (sethostname(name, strlen(name)) < 0) fail("sethostname", errno, name);
+}
+
+void op_domainname(const Op &op) {
+  const char *name = arg(op, 0);
+  if (setdomainname(name, strlen(name)) < 0) fail("setdomainname", errno, name);
+}
+
+static void write_file(const char *path, const char *value) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail("open", errno, path);
+  size_t len = strlen(value);
+  if (write(fd, value, len) != ssize_t(len)) fail("write", errno, path);
+  close(fd);
+}
+
+// sysctl path value: path is below /proc/sys, already in slash form.
+void op_sysctl(const Op &op) {
+  char path[4096];
+  snprintf(path, sizeof path, "/proc/sys/%s", arg(op, 0));
+  write_file(path, arg(op, 1));
+}
+
+// rlimit resource soft hard
+void op_rlimit(const Op &op) {
+  struct rlimit64 rl;
+  rl.rlim_cur = arg_u64(op, 1);
+  rl.rlim_max = arg_u64(op, 2);
+  if (prlimit64(0, __rlimit_resource(arg_long(op, 0)), &rl, nullptr) < 0) fail("prlimit", errno, arg(op, 0));
+}
+
+void op_oomscore(const Op &op) { write_file("/proc/self/oom_score_adj", arg(op, 0)); }
+
+void op_chdir(const Op &op) {
+  if (chdir(arg(op, 0)) < 0) fail("chdir", errno, arg(op, 0));
+}
+
+void op_umask(const Op &op) { umask(mode_t(arg_u64(op, 0))); }
+
+// bounding mask: drops every capability not in mask from the bounding set.
+void op_bounding(const Op &op) {
+  uint64_t keep = arg_u64(op, 0);
+  for (int cap = 0; cap < 64; cap++) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break;  // past the last one
+    if (keep & (uint64_t(1) << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) fail("prctl", errno, "PR_CAPBSET_DROP");
+  }
+}
+
+void op_keepcaps(const Op &) {
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("prctl", errno, "PR_SET_KEEPCAPS");
+}
+
+// user uid gid n gid...
+void op_user(const Op &op) {
+  long n = arg_long(op, 2);
+  if (n < 0 || n > 65536 || op.argc != 3 + n) fail_arg("user: bad group count");
+  gid_t *gids = static_cast<gid_t *>(malloc(sizeof(gid_t) * size_t(n + 1)));
+  for (long i = 0; i < n; i++) gids[i] = gid_t(arg_u64(op, int(3 + i)));
+  if (setgroups(size_t(n), gids) < 0 && !(errno == EPERM && n == 0)) fail("setgroups", errno, "");
+  gid_t gid = gid_t(arg_u64(op, 1));
+  uid_t uid = uid_t(arg_u64(op, 0));
+  if (setresgid(gid, gid, gid) < 0) fail("setresgid", errno, arg(op, 1));
+  if (setresuid(uid, uid, uid) < 0) fail("setresuid", errno, arg(op, 0));
+  free(gids);
+}
+
+// caps effective permitted inheritable ambient (64-bit masks)
+void op_caps(const Op &op) {
+  uint64_t e = arg_u64(op, 0), p = arg_u64(op, 1), i = arg_u64(op, 2), a = arg_u64(op, 3);
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  data[0] = {uint32_t(e), uint32_t(p), uint32_t(i)};
+  data[1] = {uint32_t(e >> 32), uint32_t(p >> 32), uint32_t(i >> 32)};
+  if (syscall(SYS_capset, &hdr, data) < 0) fail("capset", errno, "");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    fail("prctl", errno, "PR_CAP_AMBIENT_CLEAR_ALL");
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(a & (uint64_t(1) << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail("prctl", errno, "PR_CAP_AMBIENT_RAISE");
+  }
+}
+
+void op_nnp(const Op &) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("prctl", errno, "PR_SET_NO_NEW_PRIVS");
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// seccomp flags hex: a compiled classic-BPF filter (struct sock_filter[]).
+void op_seccomp(const Op &op) {
+  const char *hex = arg(op, 1);
+  size_t len = strlen(hex) / 2;
+  if (len == 0 || len % sizeof(struct sock_filter)) fail_arg("seccomp: bad program");
+  unsigned char *prog = static_cast<unsigned char *>(malloc(len));
+  for (size_t k = 0; k < len; k++) {
+    int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
+    if (hi < 0 || lo < 0) fail_arg("seccomp: bad hex");
+    prog[k] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  struct sock_fprog fprog;
+  fprog.len = static_cast<unsigned short>(len / sizeof(struct sock_filter));
+  fprog.filter = reinterpret_cast<struct sock_filter *>(prog);
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, unsigned(arg_u64(op, 0)), &fprog) < 0)
+    fail("seccomp", errno, "");
+}
+
+// closefds from: every fd from `from` up closes on exec.
+void op_closefds(const Op &op) {
+  if (syscall(SYS_close_range, unsigned(arg_u64(op, 0)), ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+    fail("close_range", errno, "");
+}
+
+// ready: tells Node the container is created and waits for `start`.
+void op_ready(const Op &) {
+  send_line(g_report_fd, "{\"t\":\"ready\"}\n");
+  char c;
+  ssize_t n;
+  do n = read(g_sync_fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1 || c != 'S') _exit(1);
+}
+
+// exec path argc argv... envc env...: PATH is looked up in the new env.
+void op_exec(const Op &op) {
+  long argc = arg_long(op, 1);
+  if (argc < 1 || op.argc < 2 + argc + 1) fail_arg("exec: bad argc");
+  long envc = arg_long(op, int(2 + argc));
+  if (envc < 0 || op.argc != 3 + argc + envc) fail_arg("exec: bad envc");
+  char **argv = static_cast<char **>(malloc(sizeof(char *) * size_t(argc + 1)));
+  char **envp = static_cast<char **>(malloc(sizeof(char *) * size_t(envc + 1)));
+  for (long i = 0; i < argc; i++) argv[i] = const_cast<char *>(arg(op, int(2 + i)));
+  argv[argc] = nullptr;
+  for (long i = 0; i < envc; i++) envp[i] = const_cast<char *>(arg(op, int(3 + argc + i)));
+  envp[envc] = nullptr;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  environ = envp;
+  const char *path = arg(op, 0);
+  execvp(path, argv);
+  fail("execve", errno, path);
+}
+
+}  // namespace setup

@@ -1,0 +1,26 @@
+// Facts about the host that plans depend on, read once per process.
+import { readFileSync } from 'node:fs';
+import type { MountHost } from '../mounts/plan.js';
+
+export interface HostFacts extends MountHost {}
+
+let cached: HostFacts | undefined;
+
+/** Unescapes a mountinfo path (\040 for a space, and so on). */
+const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+export function hostFacts(): HostFacts {
+  if (cached) return cached;
+  const cgroupMounts: HostFacts['cgroupMounts'] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 0) continue;
+    const fstype = f[sep + 1];
+    const path = unescape(f[4] ?? '');
+    if ((fstype === 'cgroup' || fstype === 'cgroup2') && path.startsWith('/sys/fs/cgroup'))
+      cgroupMounts.push({ path, fstype });
+  }
+  cached = { cgroupMounts };
+  return cached;
+}

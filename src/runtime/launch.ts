@@ -1,0 +1,173 @@
+// Starts the setup process with a plan and follows its messages (see
+// native/protocol.md). One Launch per container process.
+import { writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { native, setupPath, type ExitStatus } from '../native.js';
+import { BerthError, fromSetupFailure, withStep } from './errors.js';
+import type { Plan } from './plan.js';
+import { ABORT, ACK, START, encodePlan, type Message } from './protocol.js';
+
+export interface LaunchOptions {
+  id: string;
+  plan: Plan;
+  /** fds for the child: 0, 1, 2, then the preserved ones. */
+  fds: number[];
+}
+
+/** What happened to the process, once it is over. */
+export interface Ended {
+  /** The container process's own exit, as the monitor saw it. */
+  exit?: { code?: number; signal?: number };
+  /** The setup process's wait status. */
+  status: ExitStatus;
+  /** The first setup failure, if any. */
+  error?: BerthError;
+}
+
+type Waiter = { resolve: () => void; reject: (e: BerthError) => void };
+
+export class Launch {
+  readonly id: string;
+  /** The setup (monitor) process. */
+  readonly setupPid: number;
+  /** The container's process (host pid), known once it is created. */
+  pid = 0;
+  private setupPidfd: number;
+  private pidfd = -1;
+  private sock: Socket;
+  private buf = '';
+  private error?: BerthError;
+  private exit?: Ended['exit'];
+  private waiting = new Map<'ready' | 'started', Waiter>();
+  private reached = new Set<string>();
+  readonly ended: Promise<Ended>;
+
+  constructor(private opts: LaunchOptions) {
+    this.id = opts.id;
+    const n = native();
+    const [mine, theirs] = n.socketpair();
+    let child: { pid: number; pidfd: number };
+    try {
+      child = n.spawn(setupPath, ['berth-setup', String(opts.fds.length)], [...opts.fds, theirs]);
+    } catch (e) {
+      n.close(mine);
+      throw withStep(e, 'start the setup process', opts.id);
+    } finally {
+      n.close(theirs);
+    }
+    this.setupPid = child.pid;
+    this.setupPidfd = child.pidfd;
+    this.sock = new Socket({ fd: mine, readable: true, writable: true });
+    this.sock.on('data', (d) => this.onData(d));
+    this.sock.on('error', () => {}); // EPIPE once the process has exited
+    this.ended = new Promise((resolve) => {
+      n.watchExit(child.pidfd, (status) => {
+        n.close(this.setupPidfd);
+        this.closePidfd();
+        this.sock.destroy();
+        if (!this.error && !this.exit && status.code !== 0)
+          this.error = new BerthError(`the setup process ended early (${JSON.stringify(status)})`, { code: 'ECHILD', step: 'setup', containerId: this.id });
+        this.settle(this.error ?? new BerthError('the container process exited', { code: 'ESRCH', step: 'start', containerId: this.id }));
+        resolve({ exit: this.exit, status, error: this.error });
+      });
+    });
+    this.sock.write(encodePlan(opts.plan.ops));
+  }
+
+  /** Resolves when the container process is created and waits for start. */
+  created(): Promise<void> {
+    return this.until('ready');
+  }
+
+  /** Releases the container process to exec; resolves once it has. */
+  start(): Promise<void> {
+    this.sock.write(START);
+    return this.until('started');
+  }
+
+  /** Signals the container's process; false if it has already exited. */
+  signal(signo: number): boolean {
+    if (this.pidfd >= 0) return native().pidfdSendSignal(this.pidfd, signo);
+    return false;
+  }
+
+  private until(what: 'ready' | 'started'): Promise<void> {
+    if (this.reached.has(what)) return Promise.resolve();
+    if (this.error) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => this.waiting.set(what, { resolve, reject }));
+  }
+
+  private settle(err?: BerthError, what?: 'ready' | 'started') {
+    if (what) {
+      this.reached.add(what);
+      this.waiting.get(what)?.resolve();
+      this.waiting.delete(what);
+      return;
+    }
+    for (const w of this.waiting.values()) w.reject(err!);
+    this.waiting.clear();
+  }
+
+  private closePidfd() {
+    if (this.pidfd >= 0) native().close(this.pidfd);
+    this.pidfd = -1;
+  }
+
+  private onData(d: Buffer) {
+    this.buf += d.toString('utf8');
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      this.onMessage(JSON.parse(line) as Message);
+    }
+  }
+
+  private onMessage(m: Message) {
+    switch (m.t) {
+      case 'sync':
+        this.onSync(m.pid);
+        break;
+      case 'pid':
+        this.pid = m.pid;
+        break;
+      case 'ready':
+        // The process waits for START, so it is alive: a pidfd now is safe from reuse.
+        try {
+          this.pidfd = native().pidfdOpen(this.pid);
+        } catch (e) {
+          this.error ??= withStep(e, 'watch the container process', this.id);
+          this.settle(this.error);
+          return;
+        }
+        this.settle(undefined, 'ready');
+        break;
+      case 'started':
+        this.settle(undefined, 'started');
+        break;
+      case 'error':
+        this.error ??= fromSetupFailure(m, this.id);
+        break;
+      case 'exit':
+        this.exit = { code: m.code, signal: m.signal };
+        this.closePidfd();
+        break;
+    }
+  }
+
+  private onSync(pid: number) {
+    const u = this.opts.plan.userns;
+    try {
+      if (u) {
+        writeFileSync(`/proc/${pid}/uid_map`, u.uidMappings);
+        writeFileSync(`/proc/${pid}/gid_map`, u.gidMappings);
+      }
+      this.sock.write(ACK);
+    } catch (e) {
+      const err = withStep(e, 'write uid/gid maps', this.id);
+      err.hint = 'check linux.uidMappings and linux.gidMappings';
+      this.error ??= err;
+      this.sock.write(ABORT);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// Turns a validated spec into the plan the setup process runs: plain data,
+// no I/O. The order follows runc's: join and create namespaces, fork into
+// the container process, set up the root, then the process, then exec.
+import { isAbsolute, resolve } from 'node:path';
+import { NAMESPACE_CLONE_FLAGS, RLIMITS } from '../spec/defaults.js';
+import { SpecError } from '../spec/errors.js';
+import type { Namespace, NamespaceType, Spec } from '../spec/types.js';
+import { MOUNT_ATTR, MS, PROPAGATION } from '../mounts/flags.js';
+import { mountOps } from '../mounts/plan.js';
+import { capMask } from './caps.js';
+import type { HostFacts } from './host.js';
+import type { Op } from './protocol.js';
+
+export interface PlanInput {
+  spec: Spec;
+  /** The bundle directory: relative root.path and mount sources resolve against it. */
+  bundle: string;
+  host: HostFacts;
+  /** How many fds beyond stdio the container keeps (3 .. 3+n-1). */
+  preserveFds: number;
+}
+
+export interface Plan {
+  ops: Op[];
+  /** Absolute rootfs path. */
+  rootfs: string;
+  /** Set when the plan makes a user namespace: the maps Node writes at `sync userns`. */
+  userns?: { uidMappings: string; gidMappings: string };
+}
+
+const RLIM_INFINITY = (1n << 64n) - 1n;
+
+function rlimitValue(v: number): bigint {
+  return v >= 2 ** 64 - 1 || v < 0 ? RLIM_INFINITY : BigInt(Math.trunc(v));
+}
+
+const mapText = (m: { containerID: number; hostID: number; size: number }[] | undefined) =>
+  (m ?? []).map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
+
+function namespaceOps(namespaces: readonly Namespace[], spec: Spec): { ops: Op[]; newTypes: Set<NamespaceType> } {
+  const ops: Op[] = [];
+  const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+  if (joins.length)
+    ops.push({ op: 'join', step: 'join namespaces', namespaces: joins.map((n) => ({ flag: NAMESPACE_CLONE_FLAGS[n.type], path: n.path! })) });
+  if (joins.some((n) => n.type === 'user')) ops.push({ op: 'setid0', step: 'join namespaces' });
+  const newTypes = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
+  if (newTypes.has('user')) {
+    if (!spec.linux?.uidMappings?.length || !spec.linux?.gidMappings?.length)
+      throw new SpecError('linux.uidMappings', 'a new user namespace needs linux.uidMappings and linux.gidMappings');
+    ops.push(
+      { op: 'unshare', step: 'create user namespace', flags: NAMESPACE_CLONE_FLAGS.user },
+      { op: 'sync', step: 'write uid/gid maps', name: 'userns' },
+      { op: 'setid0', step: 'become root in the user namespace' },
+    );
+  }
+  let flags = 0;
+  for (const t of newTypes) if (t !== 'user') flags |= NAMESPACE_CLONE_FLAGS[t];
+  if (flags) ops.push({ op: 'unshare', step: 'create namespaces', flags });
+  ops.push({ op: 'fork', step: 'start the container process' });
+  return { ops, newTypes };
+}
+
+function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean): Op[] {
+  const linux = spec.linux ?? {};
+  const prop = PROPAGATION[linux.rootfsPropagation ?? 'rslave']!;
+  const s = 'set up rootfs';
+  const ops: Op[] = [
+    { op: 'mount', step: s, source: '', target: '/', fstype: '', flags: prop.flag | (prop.recursive ? MS.REC : 0), data: '', where: 'host', create: 'none' },
+    { op: 'parentprivate', step: s, path: rootfs },
+    { op: 'mount', step: s, source: rootfs, target: rootfs, fstype: '', flags: MS.BIND | MS.REC, data: '', where: 'host', create: 'none' },
+    { op: 'rootfs', step: s, path: rootfs },
+    ...mountOps({ mounts: spec.mounts ?? [], devices: linux.devices ?? [], bundle: input.bundle, userns, host: input.host }),
+  ];
+  if (spec.process?.cwd) ops.push({ op: 'mkdir', step: 'create cwd', path: spec.process.cwd, mode: 0o755 });
+  ops.push({ op: 'pivot', step: 'pivot_root' });
+  if (linux.rootfsPropagation)
+    ops.push({ op: 'setattr', step: s, target: '/', where: 'host', attrSet: 0, attrClr: 0, propagation: prop.flag, recursive: prop.recursive });
+  for (const [key, value] of Object.entries(linux.sysctl ?? {}))
+    ops.push({ op: 'sysctl', step: `set sysctl ${key}`, key: key.replace(/\./g, '/'), value });
+  for (const p of linux.readonlyPaths ?? []) ops.push({ op: 'readonly', step: 'set read-only paths', path: p });
+  for (const p of linux.maskedPaths ?? []) ops.push({ op: 'mask', step: 'mask paths', path: p });
+  if (spec.root?.readonly)
+    ops.push({ op: 'setattr', step: 'make rootfs read-only', target: '/', where: 'root', attrSet: MOUNT_ATTR.RDONLY, attrClr: 0, propagation: 0, recursive: false });
+  return ops;
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const { spec } = input;
+  const proc = spec.process;
+  if (!proc?.args?.length) throw new SpecError('process.args', 'the container has no process to run');
+  if (proc.terminal)
+    throw new SpecError('process.terminal', 'a terminal needs a console socket (not supported here; set it to false)');
+  if (!spec.root?.path) throw new SpecError('root.path', 'must be a non-empty string');
+  const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(input.bundle, spec.root.path);
+  const namespaces = spec.linux?.namespaces ?? [];
+  const mountNs = namespaces.find((n) => n.type === 'mount');
+  if (!mountNs) throw new SpecError('linux.namespaces', 'a "mount" namespace is required');
+
+  const { ops, newTypes } = namespaceOps(namespaces, spec);
+  const userns = namespaces.some((n) => n.type === 'user');
+  if (!mountNs.path) ops.push(...rootfsOps(spec, input, rootfs, userns));
+
+  if (spec.hostname !== undefined || spec.domainname !== undefined) {
+    if (!newTypes.has('uts') && !namespaces.some((n) => n.type === 'uts'))
+      throw new SpecError('hostname', 'setting a hostname needs a private "uts" namespace');
+  }
+  if (spec.hostname !== undefined && newTypes.has('uts')) ops.push({ op: 'hostname', step: 'set hostname', name: spec.hostname });
+  if (spec.domainname !== undefined && newTypes.has('uts')) ops.push({ op: 'domainname', step: 'set domainname', name: spec.domainname });
+
+  for (const r of proc.rlimits ?? [])
+    ops.push({ op: 'rlimit', step: `set ${r.type}`, resource: (RLIMITS as Record<string, number>)[r.type]!, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
+  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'oomscore', step: 'set oom_score_adj', score: proc.oomScoreAdj });
+
+  const caps = proc.capabilities ?? {};
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const inheritable = capMask(caps.inheritable);
+  const permitted = capMask(caps.permitted);
+  ops.push(
+    { op: 'closefds', step: 'close fds', from: 3 + input.preserveFds },
+    { op: 'bounding', step: 'set capabilities', keep: capMask(caps.bounding) },
+    { op: 'keepcaps', step: 'set user' },
+    { op: 'user', step: 'set user', uid: user.uid, gid: user.gid, groups: user.additionalGids ?? [] },
+    {
+      op: 'caps',
+      step: 'set capabilities',
+      effective: capMask(caps.effective),
+      permitted,
+      inheritable,
+      // The kernel raises an ambient capability only if it is also permitted
+      // and inheritable; like runc, the others are left out.
+      ambient: capMask(caps.ambient) & permitted & inheritable,
+    },
+    { op: 'chdir', step: 'set cwd', path: proc.cwd || '/' },
+  );
+  if (proc.noNewPrivileges) ops.push({ op: 'nnp', step: 'set no_new_privs' });
+  ops.push(
+    { op: 'umask', step: 'set umask', mask: user.umask ?? 0o022 },
+    { op: 'ready', step: 'wait for start' },
+    { op: 'exec', step: 'exec', path: proc.args[0]!, args: proc.args, env: proc.env ?? [] },
+  );
+  const plan: Plan = { ops, rootfs };
+  if (newTypes.has('user'))
+    plan.userns = { uidMappings: mapText(spec.linux?.uidMappings), gidMappings: mapText(spec.linux?.gidMappings) };
+  return plan;
+}
