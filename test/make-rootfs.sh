@@ -18,7 +18,7 @@ static "$bb" || { echo "make-rootfs: $bb is not statically linked" >&2; exit 1; 
 [ -x "$root/bin/busybox" ] && exit 0
 tmp=$root.tmp.$$
 rm -rf "$tmp"
-mkdir -p "$tmp"/{bin,dev,etc,proc,sys,tmp,root,usr,var,home}
+mkdir -p "$tmp"/{bin,dev,etc,proc,sys,tmp,root,usr,var,home,mnt,run}
 chmod 1777 "$tmp/tmp"
 cp "$bb" "$tmp/bin/busybox"
 for applet in $("$bb" --list); do

@@ -222,12 +222,17 @@ static void reset_root() {
 
 // pivot: the root becomes the container's; the old root is detached.
 void op_pivot(const Op &) {
+  int oldroot = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
+  if (oldroot < 0) fail("open", errno, "/");
   if (fchdir(g_root_fd) < 0) fail("fchdir", errno, ".");
   if (syscall(SYS_pivot_root, ".", ".") < 0) fail("pivot_root", errno, ".");
-  // The old root must not propagate its unmount back to the host.
+  // Stacked on the new root now: make the old root (not the new one) a
+  // slave, so that detaching it does not propagate to the host.
+  if (fchdir(oldroot) < 0) fail("fchdir", errno, "/");
   if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail("mount", errno, "/");
   if (umount2(".", MNT_DETACH) < 0) fail("umount2", errno, "/");
   if (chdir("/") < 0) fail("chdir", errno, "/");
+  close(oldroot);
   reset_root();
 }
 
