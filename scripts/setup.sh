@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# setup.sh: everything berth and its tests need on a fresh Debian machine,
+# installed only where missing: Debian packages, npm dependencies (which
+# build the addon and berth-setup), the TypeScript build, the test rootfs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_pkgs=()
+need() { command -v "$1" >/dev/null 2>&1 || apt_pkgs+=("$2"); }
+need g++ g++
+need make make
+need python3 python3
+need ip iproute2
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || apt_pkgs+=(libc6-dev)
+if ((${#apt_pkgs[@]})); then
+  echo "setup: installing ${apt_pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${apt_pkgs[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${apt_pkgs[@]}" >&2; }
+fi
+
+if [ ! -d node_modules/tap ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund >&2
+fi
+if [ ! -x build/Release/berth-setup ] || [ -n "$(find native binding.gyp -newer build/Release/berth-setup 2>/dev/null | head -1)" ]; then
+  npx node-gyp rebuild >&2
+fi
+rm -rf dist && npx tsc -p .
+bash test/make-rootfs.sh
