@@ -120,3 +120,27 @@ t.test('bind propagation: private, shared and slave, both directions', async (t)
   t.equal((await c.wait()).exitCode, 0);
   await c.delete();
 });
+
+t.test('joining the namespaces of another container by path', async (t) => {
+  const a = await Container.create({
+    spec: spec(['sh', '-c', 'echo up; read x'], (s) => {
+      s.hostname = 'pod-a';
+    }),
+  });
+  await a.start();
+  await once(a.stdout!, 'data');
+  const ns = (type: string) => `/proc/${a.pid}/ns/${type}`;
+  const r = await sh('hostname; ps -o pid,args | grep -c "read x" ; ls /proc/1/ns >/dev/null && echo ok', (s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+      n.type === 'uts' ? { type: 'uts', path: ns('uts') } : n.type === 'pid' ? { type: 'pid', path: ns('pid') } : n.type === 'network' ? { type: 'network', path: ns('net') } : n,
+    );
+    delete s.hostname;
+  });
+  t.equal(r.exitCode, 0, r.stderr.toString());
+  const [name, seen] = out(r).split('\n');
+  t.equal(name, 'pod-a', 'the uts namespace is shared');
+  t.ok(Number(seen) >= 1, "the pid namespace is shared: the other container's process is visible");
+  a.stdin!.end('\n');
+  t.equal((await a.wait()).exitCode, 0);
+  await a.delete();
+});
