@@ -6,7 +6,8 @@
         "native/addon/addon.cc",
         "native/addon/errors.cc",
         "native/addon/fds.cc",
-        "native/addon/process.cc"
+        "native/addon/process.cc",
+        "native/addon/fs.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
@@ -22,7 +23,9 @@
         "native/setup/resolve.cc",
         "native/setup/ns.cc",
         "native/setup/mounts.cc",
-        "native/setup/process.cc"
+        "native/setup/process.cc",
+        "native/setup/console.cc",
+        "native/setup/overlay.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
       "ldflags": ["-static"],

@@ -3,6 +3,7 @@
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitFds(env, exports);
   berth::InitProcess(env, exports);
+  berth::InitFs(env, exports);
   return exports;
 }
 

@@ -11,5 +11,6 @@ Napi::Value ThrowErrno(Napi::Env env, int err, const char *syscall, const char *
 
 void InitFds(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
+void InitFs(Napi::Env env, Napi::Object exports);
 
 }  // namespace berth

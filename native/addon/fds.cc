@@ -2,8 +2,13 @@
 // Every fd made here is O_CLOEXEC.
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <string>
 
 #include "addon.h"
 
@@ -37,7 +42,41 @@ static Napi::Value Close(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// flock(fd, exclusive, wait): true if the lock was taken (false: busy, when
+// not waiting). Waiting blocks the calling thread: for the CLI only.
+static Napi::Value Flock(const Napi::CallbackInfo &info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = (info[1].As<Napi::Boolean>() ? LOCK_EX : LOCK_SH) | (info[2].As<Napi::Boolean>() ? 0 : LOCK_NB);
+  int r;
+  do r = flock(fd, op);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+  if (r < 0) return ThrowErrno(info.Env(), errno, "flock");
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+static Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>();
+  if (mkfifo(path.c_str(), mode_t(info[1].As<Napi::Number>().Uint32Value())) < 0)
+    return ThrowErrno(info.Env(), errno, "mkfifo", path.c_str());
+  return info.Env().Undefined();
+}
+
+// pollIn(fd, timeoutMs): true once fd is readable (a pidfd: its process has
+// exited), false on timeout. Blocks: for the CLI only.
+static Napi::Value PollIn(const Napi::CallbackInfo &info) {
+  struct pollfd p = {info[0].As<Napi::Number>().Int32Value(), POLLIN, 0};
+  int r;
+  do r = poll(&p, 1, info[1].As<Napi::Number>().Int32Value());
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(info.Env(), errno, "poll");
+  return Napi::Boolean::New(info.Env(), r > 0);
+}
+
 void InitFds(Napi::Env env, Napi::Object exports) {
+  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
+  exports.Set("pollIn", Napi::Function::New(env, PollIn, "pollIn"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));

@@ -34,7 +34,9 @@ static const Entry kOps[] = {
     {"user", op_user},       {"caps", op_caps},
     {"nnp", op_nnp},         {"seccomp", op_seccomp},
     {"closefds", op_closefds}, {"ready", op_ready},
-    {"exec", op_exec},
+    {"openfifo", op_openfifo}, {"checkexec", op_checkexec},
+    {"console", op_console}, {"pty", op_pty},
+    {"exec", op_exec},       {"overlay", op_overlay},
 };
 
 int main(int argc, char **argv) {

@@ -38,7 +38,7 @@ void op_unshare(const Op &op) {
 // sync name: tells Node our pid and waits for its answer, e.g. while it
 // writes the uid/gid maps of the user namespace we just made.
 void op_sync(const Op &op) {
-  send_pid(g_sync_fd, "sync", getpid(), arg(op, 0));
+  send_pid(g_report_fd, "sync", getpid(), arg(op, 0));
   char c;
   ssize_t n;
   do n = read(g_sync_fd, &c, 1);
@@ -86,10 +86,14 @@ static bool relay(int from) {
   return !error;
 }
 
-// fork: the child carries on with the remaining ops as the container
+// fork detach: the child carries on with the remaining ops as the container
 // process; this process stays, forwards signals, relays messages and reports
-// the exit (see ../protocol.md), then exits with the same status.
-void op_fork(const Op &) {
+// the exit (see ../protocol.md), then exits with the same status. With
+// detach=1 it exits as soon as the container process has exec'd or stopped
+// talking (waiting on its exec fifo), so that the container is reparented to
+// the caller's subreaper (conmon, the containerd shim), as with runc.
+void op_fork(const Op &op) {
+  bool detach = arg_long(op, 0) != 0;
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) fail("pipe2", errno, "");
   pid_t pid = fork();
@@ -108,8 +112,13 @@ void op_fork(const Op &) {
   const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
   for (int s : sigs) sigaction(s, &sa, nullptr);
   send_pid(g_sync_fd, "pid", pid, "");
-  if (relay(pipefd[0])) send_line(g_sync_fd, "{\"t\":\"started\"}\n");
+  bool ok = relay(pipefd[0]);
   close(pipefd[0]);
+  if (ok && detach) {
+    send_line(g_sync_fd, "{\"t\":\"detached\"}\n");
+    _exit(0);
+  }
+  if (ok) send_line(g_sync_fd, "{\"t\":\"started\"}\n");
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -18,8 +18,6 @@
 
 #include "setup.h"
 
-extern char **environ;
-
 namespace setup {
 
 void op_hostname(const Op &op) {
@@ -141,9 +139,57 @@ void op_closefds(const Op &op) {
     fail("close_range", errno, "");
 }
 
-// ready: tells Node the container is created and waits for `start`.
-void op_ready(const Op &) {
+static int g_fifo_fd = -1;
+
+// openfifo path: keeps the exec fifo at hand (O_PATH) for `ready fifo`,
+// which runs after pivot_root, when the path is out of reach.
+void op_openfifo(const Op &op) {
+  g_fifo_fd = open(arg(op, 0), O_PATH | O_CLOEXEC);
+  if (g_fifo_fd < 0) fail("open", errno, arg(op, 0));
+}
+
+// checkexec name PATH: fails now, as exec would later, if `name` cannot be
+// executed; for containers whose start happens when nobody listens.
+void op_checkexec(const Op &op) {
+  const char *name = arg(op, 0), *pathvar = arg(op, 1);
+  struct stat st;
+  if (strchr(name, '/')) {
+    if (stat(name, &st) < 0) fail("execve", errno, name);
+    if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0) fail("execve", EACCES, name);
+    return;
+  }
+  int err = ENOENT;
+  char buf[4096];
+  for (const char *p = pathvar; *p;) {
+    const char *end = strchr(p, ':');
+    size_t n = end ? size_t(end - p) : strlen(p);
+    snprintf(buf, sizeof buf, "%.*s/%s", int(n), n ? p : ".", name);
+    if (stat(buf, &st) == 0) {
+      if (S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return;
+      err = EACCES;
+    }
+    p += n;
+    if (*p == ':') p++;
+  }
+  fail("execve", err, name);
+}
+
+// ready socket|fifo: tells Node the container is created and waits for
+// `start`: a byte on the sync socket, or (runc's model, for `create` and a
+// later `start` from another process) a reader opening the exec fifo.
+void op_ready(const Op &op) {
   send_line(g_report_fd, "{\"t\":\"ready\"}\n");
+  if (strcmp(arg(op, 0), "fifo") == 0) {
+    close(g_report_fd);
+    close(g_sync_fd);
+    char path[64];
+    proc_fd_path(g_fifo_fd, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);  // blocks until `start` opens it
+    if (fd < 0 || write(fd, "0", 1) != 1) _exit(1);
+    close(fd);
+    close(g_fifo_fd);
+    return;
+  }
   char c;
   ssize_t n;
   do n = read(g_sync_fd, &c, 1);
@@ -166,10 +212,29 @@ void op_exec(const Op &op) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  environ = envp;
   const char *path = arg(op, 0);
-  execvp(path, argv);
-  fail("execve", errno, path);
+  if (strchr(path, '/')) {
+    execve(path, argv, envp);
+    fail("execve", errno, path);
+  }
+  // PATH lookup as execvp does it, but without its fallback of running a
+  // file of unknown format with /bin/sh: that is ENOEXEC, as with runc.
+  const char *search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (long i = 0; i < envc; i++)
+    if (strncmp(envp[i], "PATH=", 5) == 0) search = envp[i] + 5;
+  int err = ENOENT;
+  char buf[4096];
+  for (const char *p = search;;) {
+    const char *end = strchr(p, ':');
+    size_t n = end ? size_t(end - p) : strlen(p);
+    snprintf(buf, sizeof buf, "%.*s/%s", int(n), n ? p : ".", path);
+    execve(buf, argv, envp);
+    if (errno != ENOENT && errno != ENOTDIR) err = errno;
+    if (errno == ENOEXEC || errno == E2BIG || errno == ENOMEM || errno == ETXTBSY) break;
+    if (!end) break;
+    p = end + 1;
+  }
+  fail("execve", err, path);
 }
 
 }  // namespace setup

@@ -66,6 +66,11 @@ void fail(const char *syscall, int err, const char *path) {
   _exit(127);
 }
 
+void fail_detail(const char *syscall, int err, const char *path, const char *detail) {
+  send_error(syscall, err, path, detail);
+  _exit(127);
+}
+
 void fail_arg(const char *what) {
   send_error("plan", EINVAL, "", what);
   _exit(127);

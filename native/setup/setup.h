@@ -26,6 +26,7 @@ extern const Op *g_op;
 // Reporting (report.cc). fail() sends an error record and exits.
 [[noreturn]] void fail(const char *syscall, int err, const char *path);
 [[noreturn]] void fail_arg(const char *what);
+[[noreturn]] void fail_detail(const char *syscall, int err, const char *path, const char *detail);
 void send_line(int fd, const char *json);
 void send_pid(int fd, const char *type, long pid, const char *name);
 
@@ -61,6 +62,7 @@ void op_parentprivate(const Op &);
 void op_rootfs(const Op &);
 void op_pivot(const Op &);
 void op_chroot(const Op &);
+void op_overlay(const Op &);
 void op_hostname(const Op &);
 void op_domainname(const Op &);
 void op_sysctl(const Op &);
@@ -76,6 +78,10 @@ void op_nnp(const Op &);
 void op_seccomp(const Op &);
 void op_closefds(const Op &);
 void op_ready(const Op &);
+void op_openfifo(const Op &);
+void op_checkexec(const Op &);
+void op_console(const Op &);
+void op_pty(const Op &);
 void op_exec(const Op &);
 
 }  // namespace setup

@@ -93,6 +93,7 @@ export class Container {
       await launch.created();
     } catch (e) {
       await c.result;
+      for (const s of [c.stdin, c.stdout, c.stderr]) s?.destroy();
       throw e;
     }
     return c;

@@ -1,5 +1,6 @@
 // Errors shaped like Node's fs errors (code, errno, syscall, path) plus
 // berth's step and container id.
+import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { SetupFailure } from './protocol.js';
 
@@ -35,9 +36,16 @@ export class BerthError extends Error {
   }
 }
 
+const errnoNames = new Map(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+// libuv's table, which Node uses, lacks a few that exec and mounts return.
+const extraText: Record<string, string> = { ENOEXEC: 'exec format error', ENOTBLK: 'block device required', ESTALE: 'stale file handle' };
+
 /** errno number (positive) → [code, description], as Node names them. */
 export function describeErrno(errno: number): [string, string] {
-  return getSystemErrorMap().get(-errno) ?? [`E${errno}`, `unknown error ${errno}`];
+  const known = getSystemErrorMap().get(-errno);
+  if (known) return known;
+  const code = errnoNames.get(errno) ?? `E${errno}`;
+  return [code, extraText[code] ?? `unknown error ${errno}`];
 }
 
 const hints: Record<string, string> = {

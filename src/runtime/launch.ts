@@ -143,6 +143,7 @@ export class Launch {
         this.settle(undefined, 'ready');
         break;
       case 'started':
+      case 'detached':
         this.settle(undefined, 'started');
         break;
       case 'error':
@@ -157,15 +158,18 @@ export class Launch {
 
   private onSync(pid: number) {
     const u = this.opts.plan.userns;
+    let file = '';
     try {
       if (u) {
-        writeFileSync(`/proc/${pid}/uid_map`, u.uidMappings);
-        writeFileSync(`/proc/${pid}/gid_map`, u.gidMappings);
+        writeFileSync((file = `/proc/${pid}/uid_map`), u.uidMappings);
+        writeFileSync((file = `/proc/${pid}/gid_map`), u.gidMappings);
       }
       this.sock.write(ACK);
     } catch (e) {
       const err = withStep(e, 'write uid/gid maps', this.id);
-      err.hint = 'check linux.uidMappings and linux.gidMappings';
+      err.path = file;
+      err.message = err.message.replace(/, write \(/, `, write '${file}' (`);
+      err.hint = `check linux.${file.endsWith('uid_map') ? 'uidMappings' : 'gidMappings'}`;
       this.error ??= err;
       this.sock.write(ABORT);
     }

@@ -4,7 +4,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { NAMESPACE_CLONE_FLAGS, RLIMITS } from '../spec/defaults.js';
 import { SpecError } from '../spec/errors.js';
-import type { Namespace, NamespaceType, Spec } from '../spec/types.js';
+import type { Namespace, NamespaceType, Process, Spec } from '../spec/types.js';
+import { NAMESPACE_PROC_NAMES } from '../spec/defaults.js';
 import { MOUNT_ATTR, MS, PROPAGATION } from '../mounts/flags.js';
 import { mountOps } from '../mounts/plan.js';
 import { capMask } from './caps.js';
@@ -18,6 +19,23 @@ export interface PlanInput {
   host: HostFacts;
   /** How many fds beyond stdio the container keeps (3 .. 3+n-1). */
   preserveFds: number;
+  /** OCI `create`: the process waits on this fifo for `start`, and the monitor leaves (see detach). */
+  execFifo?: string;
+  /** process.terminal: where the pty master is sent (runc's --console-socket). */
+  consoleSocket?: string;
+  /** The monitor leaves once the process runs (or waits on execFifo), so the caller's subreaper adopts it. */
+  detach?: boolean;
+}
+
+/** `berth exec`: a new process in the namespaces of a running container. */
+export interface ExecPlanInput {
+  process: Process;
+  /** The container's process (host pid) and its namespace types. */
+  pid: number;
+  namespaces: readonly NamespaceType[];
+  preserveFds: number;
+  consoleSocket?: string;
+  detach?: boolean;
 }
 
 export interface Plan {
@@ -37,7 +55,7 @@ function rlimitValue(v: number): bigint {
 const mapText = (m: { containerID: number; hostID: number; size: number }[] | undefined) =>
   (m ?? []).map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
 
-function namespaceOps(namespaces: readonly Namespace[], spec: Spec): { ops: Op[]; newTypes: Set<NamespaceType> } {
+function namespaceOps(namespaces: readonly Namespace[], spec: Spec | undefined, detach: boolean): { ops: Op[]; newTypes: Set<NamespaceType> } {
   const ops: Op[] = [];
   const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   if (joins.length)
@@ -45,7 +63,7 @@ function namespaceOps(namespaces: readonly Namespace[], spec: Spec): { ops: Op[]
   if (joins.some((n) => n.type === 'user')) ops.push({ op: 'setid0', step: 'join namespaces' });
   const newTypes = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
   if (newTypes.has('user')) {
-    if (!spec.linux?.uidMappings?.length || !spec.linux?.gidMappings?.length)
+    if (!spec?.linux?.uidMappings?.length || !spec.linux?.gidMappings?.length)
       throw new SpecError('linux.uidMappings', 'a new user namespace needs linux.uidMappings and linux.gidMappings');
     ops.push(
       { op: 'unshare', step: 'create user namespace', flags: NAMESPACE_CLONE_FLAGS.user },
@@ -56,8 +74,58 @@ function namespaceOps(namespaces: readonly Namespace[], spec: Spec): { ops: Op[]
   let flags = 0;
   for (const t of newTypes) if (t !== 'user') flags |= NAMESPACE_CLONE_FLAGS[t];
   if (flags) ops.push({ op: 'unshare', step: 'create namespaces', flags });
-  ops.push({ op: 'fork', step: 'start the container process' });
+  ops.push({ op: 'fork', step: 'start the container process', detach });
   return { ops, newTypes };
+}
+
+interface ProcessOpts {
+  preserveFds: number;
+  execFifo?: string;
+  consoleSocket?: string;
+}
+
+/** The process part, shared by create and exec: terminal, limits, credentials, wait, exec. */
+function processOps(proc: Process, o: ProcessOpts): Op[] {
+  const ops: Op[] = [];
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  if (proc.terminal) {
+    if (!o.consoleSocket) throw new SpecError('process.terminal', 'a terminal needs a console socket (--console-socket)');
+    ops.push({ op: 'pty', step: 'set up the terminal', uid: user.uid, rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 });
+  }
+  for (const r of proc.rlimits ?? [])
+    ops.push({ op: 'rlimit', step: `set ${r.type}`, resource: (RLIMITS as Record<string, number>)[r.type]!, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
+  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'oomscore', step: 'set oom_score_adj', score: proc.oomScoreAdj });
+  const caps = proc.capabilities ?? {};
+  const inheritable = capMask(caps.inheritable);
+  const permitted = capMask(caps.permitted);
+  const env = proc.env ?? [];
+  const searchPath = env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  ops.push(
+    { op: 'closefds', step: 'close fds', from: 3 + o.preserveFds },
+    { op: 'bounding', step: 'set capabilities', keep: capMask(caps.bounding) },
+    { op: 'keepcaps', step: 'set user' },
+    { op: 'user', step: 'set user', uid: user.uid, gid: user.gid, groups: user.additionalGids ?? [] },
+    {
+      op: 'caps',
+      step: 'set capabilities',
+      effective: capMask(caps.effective),
+      permitted,
+      inheritable,
+      // The kernel raises an ambient capability only if it is also permitted
+      // and inheritable; like runc, the others are left out.
+      ambient: capMask(caps.ambient) & permitted & inheritable,
+    },
+    { op: 'chdir', step: 'set cwd', path: proc.cwd || '/' },
+  );
+  if (proc.noNewPrivileges) ops.push({ op: 'nnp', step: 'set no_new_privs' });
+  ops.push({ op: 'umask', step: 'set umask', mask: user.umask ?? 0o022 });
+  // With a fifo nobody hears a failed exec: find out now, as runc does.
+  if (o.execFifo) ops.push({ op: 'checkexec', step: 'exec', name: proc.args![0]!, searchPath });
+  ops.push(
+    { op: 'ready', step: 'wait for start', mode: o.execFifo ? 'fifo' : 'socket' },
+    { op: 'exec', step: 'exec', path: proc.args![0]!, args: proc.args!, env },
+  );
+  return ops;
 }
 
 function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean): Op[] {
@@ -71,6 +139,9 @@ function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean
     { op: 'rootfs', step: s, path: rootfs },
     ...mountOps({ mounts: spec.mounts ?? [], devices: linux.devices ?? [], bundle: input.bundle, userns, host: input.host }),
   ];
+  // Paths on the host are out of reach after pivot_root: open them now.
+  if (input.execFifo) ops.push({ op: 'openfifo', step: 'open the exec fifo', path: input.execFifo });
+  if (input.consoleSocket && spec.process?.terminal) ops.push({ op: 'console', step: 'connect the console socket', path: input.consoleSocket });
   if (spec.process?.cwd) ops.push({ op: 'mkdir', step: 'create cwd', path: spec.process.cwd, mode: 0o755 });
   ops.push({ op: 'pivot', step: 'pivot_root' });
   if (linux.rootfsPropagation)
@@ -88,15 +159,13 @@ export function buildPlan(input: PlanInput): Plan {
   const { spec } = input;
   const proc = spec.process;
   if (!proc?.args?.length) throw new SpecError('process.args', 'the container has no process to run');
-  if (proc.terminal)
-    throw new SpecError('process.terminal', 'a terminal needs a console socket (not supported here; set it to false)');
   if (!spec.root?.path) throw new SpecError('root.path', 'must be a non-empty string');
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(input.bundle, spec.root.path);
   const namespaces = spec.linux?.namespaces ?? [];
   const mountNs = namespaces.find((n) => n.type === 'mount');
   if (!mountNs) throw new SpecError('linux.namespaces', 'a "mount" namespace is required');
 
-  const { ops, newTypes } = namespaceOps(namespaces, spec);
+  const { ops, newTypes } = namespaceOps(namespaces, spec, input.detach ?? false);
   const userns = namespaces.some((n) => n.type === 'user');
   if (!mountNs.path) ops.push(...rootfsOps(spec, input, rootfs, userns));
 
@@ -107,39 +176,20 @@ export function buildPlan(input: PlanInput): Plan {
   if (spec.hostname !== undefined && newTypes.has('uts')) ops.push({ op: 'hostname', step: 'set hostname', name: spec.hostname });
   if (spec.domainname !== undefined && newTypes.has('uts')) ops.push({ op: 'domainname', step: 'set domainname', name: spec.domainname });
 
-  for (const r of proc.rlimits ?? [])
-    ops.push({ op: 'rlimit', step: `set ${r.type}`, resource: (RLIMITS as Record<string, number>)[r.type]!, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
-  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'oomscore', step: 'set oom_score_adj', score: proc.oomScoreAdj });
-
-  const caps = proc.capabilities ?? {};
-  const user = proc.user ?? { uid: 0, gid: 0 };
-  const inheritable = capMask(caps.inheritable);
-  const permitted = capMask(caps.permitted);
-  ops.push(
-    { op: 'closefds', step: 'close fds', from: 3 + input.preserveFds },
-    { op: 'bounding', step: 'set capabilities', keep: capMask(caps.bounding) },
-    { op: 'keepcaps', step: 'set user' },
-    { op: 'user', step: 'set user', uid: user.uid, gid: user.gid, groups: user.additionalGids ?? [] },
-    {
-      op: 'caps',
-      step: 'set capabilities',
-      effective: capMask(caps.effective),
-      permitted,
-      inheritable,
-      // The kernel raises an ambient capability only if it is also permitted
-      // and inheritable; like runc, the others are left out.
-      ambient: capMask(caps.ambient) & permitted & inheritable,
-    },
-    { op: 'chdir', step: 'set cwd', path: proc.cwd || '/' },
-  );
-  if (proc.noNewPrivileges) ops.push({ op: 'nnp', step: 'set no_new_privs' });
-  ops.push(
-    { op: 'umask', step: 'set umask', mask: user.umask ?? 0o022 },
-    { op: 'ready', step: 'wait for start' },
-    { op: 'exec', step: 'exec', path: proc.args[0]!, args: proc.args, env: proc.env ?? [] },
-  );
+  ops.push(...processOps(proc, input));
   const plan: Plan = { ops, rootfs };
   if (newTypes.has('user'))
     plan.userns = { uidMappings: mapText(spec.linux?.uidMappings), gidMappings: mapText(spec.linux?.gidMappings) };
   return plan;
+}
+
+export function buildExecPlan(input: ExecPlanInput): Plan {
+  const proc = input.process;
+  if (!proc.args?.length) throw new SpecError('args', 'the process has no args');
+  const namespaces = input.namespaces.map((type) => ({ type, path: `/proc/${input.pid}/ns/${NAMESPACE_PROC_NAMES[type]}` }));
+  const { ops } = namespaceOps(namespaces, undefined, input.detach ?? false);
+  // The socket's path is out of reach once we are in the container's mount namespace.
+  if (input.consoleSocket && proc.terminal) ops.unshift({ op: 'console', step: 'connect the console socket', path: input.consoleSocket });
+  ops.push(...processOps(proc, input));
+  return { ops, rootfs: '/' };
 }

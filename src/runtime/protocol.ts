@@ -10,7 +10,7 @@ export type Op = { step: string } & (
   | { op: 'unshare'; flags: number }
   | { op: 'sync'; name: SyncName }
   | { op: 'setid0' }
-  | { op: 'fork' }
+  | { op: 'fork'; detach: boolean }
   | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string; where: Where; create: Create }
   | {
       op: 'bind';
@@ -37,6 +37,8 @@ export type Op = { step: string } & (
   | { op: 'rootfs'; path: string }
   | { op: 'pivot' }
   | { op: 'chroot' }
+  /** An overlay (lowers top first) mounted at a host path; no upper: read-only. See src/mounts/overlay.ts. */
+  | { op: 'overlay'; target: string; upper: string; work: string; readonly: boolean; lower: string[] }
   | { op: 'hostname'; name: string }
   | { op: 'domainname'; name: string }
   | { op: 'sysctl'; key: string; value: string }
@@ -51,7 +53,11 @@ export type Op = { step: string } & (
   | { op: 'nnp' }
   | { op: 'seccomp'; flags: number; program: Buffer }
   | { op: 'closefds'; from: number }
-  | { op: 'ready' }
+  | { op: 'openfifo'; path: string }
+  | { op: 'checkexec'; name: string; searchPath: string }
+  | { op: 'console'; path: string }
+  | { op: 'pty'; uid: number; rows: number; cols: number }
+  | { op: 'ready'; mode: 'socket' | 'fifo' }
   | { op: 'exec'; path: string; args: string[]; env: string[] }
 );
 
@@ -64,6 +70,8 @@ export type Message =
   | { t: 'pid'; pid: number }
   | { t: 'ready' }
   | { t: 'started' }
+  /** detach mode: the monitor has left; the container lives on under the caller's subreaper. */
+  | { t: 'detached' }
   | { t: 'exit'; code?: number; signal?: number; core?: boolean }
   | SetupFailure;
 
@@ -137,15 +145,26 @@ function args(o: Op): string[] {
       return [n(o.flags), o.program.toString('hex')];
     case 'closefds':
       return [n(o.from)];
+    case 'overlay':
+      return [o.target, o.upper, o.work, n(o.readonly), n(o.lower.length), ...o.lower];
+    case 'fork':
+      return [n(o.detach)];
+    case 'openfifo':
+    case 'console':
+      return [o.path];
+    case 'checkexec':
+      return [o.name, o.searchPath];
+    case 'pty':
+      return [n(o.uid), n(o.rows), n(o.cols)];
+    case 'ready':
+      return [o.mode];
     case 'exec':
       return [o.path, n(o.args.length), ...o.args, n(o.env.length), ...o.env];
     case 'setid0':
-    case 'fork':
     case 'pivot':
     case 'chroot':
     case 'keepcaps':
     case 'nnp':
-    case 'ready':
       return [];
   }
 }
