@@ -26,3 +26,4 @@ if [ ! -x build/Release/berth-setup ] || [ -n "$(find native binding.gyp -newer 
 fi
 rm -rf dist && npx tsc -p .
 bash test/make-rootfs.sh
+node -p process.execPath > build/node-path
