@@ -59,7 +59,7 @@ export function fromSetupFailure(f: SetupFailure, containerId: string): BerthErr
   const path = f.path || undefined;
   const where = path ? ` '${path}'` : '';
   const detail = f.detail ? ` (${f.detail})` : '';
-  const hint = hints[`${f.op}:${code}`];
+  const hint = hints[`${f.step}:${code}`];
   const msg = `${code}: ${text}, ${f.syscall}${where} (${f.step})${detail}${hint ? `: ${hint}` : ''}`;
   return new BerthError(msg, { code, errno: -f.errno, syscall: f.syscall, path, step: f.step, containerId, hint });
 }
