@@ -6,3 +6,8 @@ export { SpecError } from './spec/errors.js';
 export { defaultSpec } from './spec/defaults.js';
 export { validateSpec } from './spec/validate.js';
 export type * from './spec/types.js';
+export * as images from './images/index.js';
+export { CgroupError, runcStats, type Stats } from './cgroups/index.js';
+export type { ContainerEvent, EventsOptions } from './cgroups/events.js';
+export * as network from './netns/index.js';
+export type { NetworkOption, NetworkInfo, PublishOption } from './netns/attach.js';

@@ -32,6 +32,11 @@ export interface Addon {
   mkfifo(path: string, mode: number): void;
   /** poll(2) for POLLIN; false on timeout. Blocking: CLI only. */
   pollIn(fd: number, timeoutMs: number): boolean;
+  /** An AF_UNIX SOCK_DGRAM socket bound at path ('@name': abstract). */
+  dgramBind(path: string): number;
+  /** The next datagram, or null after timeoutMs. Blocking: CLI only. */
+  dgramRecv(fd: number, timeoutMs: number): Buffer | null;
+  dgramSend(path: string, data: Buffer): void;
   /** Compiles a seccomp filter with the system's libseccomp (dlopen'd); numbers are libseccomp's. */
   seccompCompile(profile: SeccompProgramInput): { program: Buffer; unknown: string[] };
   /** Starts `path` with fds[i] as fd i and nothing else open; default signal dispositions, empty env. */
@@ -60,6 +65,73 @@ export interface Addon {
   /** bpf(BPF_PROG_QUERY): ids of the programs attached to the target. */
   bpfProgQuery(targetFd: number, attachType: number): number[];
   bpfProgGetFdById(id: number): number;
+
+  // rtnetlink (native/addon/netlink.cc). `sock` is a netlinkOpen() fd; a link is a name or an index.
+  /** A NETLINK_ROUTE socket in the namespace of `netnsFd` (opened on a helper thread), or in the caller's. */
+  netlinkOpen(netnsFd?: number): number;
+  /** The link, or null if there is none. */
+  linkGet(sock: number, link: string | number): LinkInfo | null;
+  linkList(sock: number): LinkInfo[];
+  /** RTM_NEWLINK create (kind 'veth' with `peer`, 'bridge', ...); `master` is a bridge in the socket's namespace. */
+  linkAdd(sock: number, opts: LinkAddOptions): void;
+  /** RTM_NEWLINK on an existing link; `master: null` leaves the bridge, `name` renames. */
+  linkSet(sock: number, link: string | number, opts: LinkSetOptions): void;
+  /** False if there was no such link. */
+  linkDel(sock: number, link: string | number): boolean;
+  /** IPv4 or IPv6 (IPv6 without duplicate address detection). */
+  addrAdd(sock: number, link: string | number, address: string, prefixLen: number): void;
+  /** No `dst`: the default route. */
+  routeAdd(sock: number, route: { dst?: string; prefixLen?: number; gateway?: string; link?: string | number; family?: 4 | 6 }): void;
+
+  // Sockets for activation and port reservation (native/addon/netsock.cc).
+  /** A bound socket (listening, for a stream socket with a backlog), O_CLOEXEC; `port` is the bound one. */
+  socketBind(opts: SocketBindOptions): { fd: number; port: number };
+  /** accept4(2) on a non-blocking listening socket: a blocking O_CLOEXEC socket, or -1 if none waits. */
+  accept(fd: number): number;
+  /** Calls back whenever fd is readable (a uv_poll); returns stop(). Stop before closing the fd. */
+  watchReadable(fd: number, callback: (ev: { error?: string }) => void): () => void;
+}
+
+export interface LinkInfo {
+  index: number;
+  name: string;
+  /** IFLA_INFO_KIND: 'veth', 'bridge', ... ('' for physical and loopback links). */
+  kind: string;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  /** Index of the bridge it is a port of, or 0. */
+  master: number;
+}
+
+export interface LinkSetOptions {
+  name?: string;
+  up?: boolean;
+  mtu?: number;
+  mac?: string;
+  master?: string | number | null;
+  /** Moves the link into the namespace of this netns fd, or of this pid. */
+  netnsFd?: number;
+  netnsPid?: number;
+}
+
+export interface LinkAddOptions extends Omit<LinkSetOptions, 'master'> {
+  name: string;
+  kind: string;
+  master?: string | number;
+  /** A veth's other end: created directly in its namespace, down. */
+  peer?: { name: string; mtu?: number; mac?: string; netnsFd?: number; netnsPid?: number };
+}
+
+export interface SocketBindOptions {
+  type: 'stream' | 'dgram';
+  family: 'ipv4' | 'ipv6' | 'unix';
+  address?: string;
+  port?: number;
+  path?: string;
+  /** listen(2) with this backlog (stream sockets). */
+  backlog?: number;
+  nonblock?: boolean;
 }
 
 /** The package's top directory: the one with binding.gyp above this file (dist/src/, or dist/ when bundled). */

@@ -10,7 +10,13 @@ namespace berth {
 Napi::Value ThrowErrno(Napi::Env env, int err, const char *syscall, const char *path = nullptr);
 
 void InitFds(Napi::Env env, Napi::Object exports);
+void InitSeccomp(Napi::Env env, Napi::Object exports);
+void InitDgram(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
+void InitBpf(Napi::Env env, Napi::Object exports);
+void InitEventfd(Napi::Env env, Napi::Object exports);
+void InitNetlink(Napi::Env env, Napi::Object exports);
+void InitNetSock(Napi::Env env, Napi::Object exports);
 
 }  // namespace berth

@@ -3,6 +3,7 @@
 // --console-socket contract), the slave made the controlling terminal.
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -29,9 +30,9 @@ void op_console(const Op &op) {
   if (connect(g_console_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0) fail("connect", errno, path);
 }
 
-static void send_fd(int sock, int fd) {
-  char data = 'm';
-  struct iovec iov = {&data, 1};
+// One message: the pty's name as data (as runc sends it), the master in SCM_RIGHTS.
+static void send_fd(int sock, int fd, const char *name) {
+  struct iovec iov = {const_cast<char *>(name), strlen(name)};
   alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))];
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
@@ -64,7 +65,10 @@ void op_pty(const Op &op) {
   ws.ws_col = static_cast<unsigned short>(arg_u64(op, 2));
   if ((ws.ws_row || ws.ws_col) && ioctl(slave, TIOCSWINSZ, &ws) < 0) fail("ioctl", errno, "TIOCSWINSZ");
   if (g_console_fd >= 0) {
-    send_fd(g_console_fd, master);
+    unsigned n = 0;
+    char name[32] = "/dev/pts/?";
+    if (ioctl(master, TIOCGPTN, &n) == 0) snprintf(name, sizeof name, "/dev/pts/%u", n);
+    send_fd(g_console_fd, master, name);
     close(g_console_fd);
     g_console_fd = -1;
   }

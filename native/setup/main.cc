@@ -36,6 +36,7 @@ static const Entry kOps[] = {
     {"closefds", op_closefds}, {"ready", op_ready},
     {"openfifo", op_openfifo}, {"checkexec", op_checkexec},
     {"console", op_console}, {"pty", op_pty},
+    {"hostpid", op_hostpid}, {"hook", op_hook},
     {"exec", op_exec},       {"overlay", op_overlay},
 };
 

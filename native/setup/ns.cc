@@ -92,8 +92,13 @@ static bool relay(int from) {
 // detach=1 it exits as soon as the container process has exec'd or stopped
 // talking (waiting on its exec fifo), so that the container is reparented to
 // the caller's subreaper (conmon, the containerd shim), as with runc.
+//
+// pidack=1 (the container does not wait for start): Node opens a pidfd on
+// the pid we report, so we reap the container process only after Node says
+// it has it ('P'), lest it open a recycled pid.
 void op_fork(const Op &op) {
   bool detach = arg_long(op, 0) != 0;
+  bool pidack = arg_long(op, 1) != 0;
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) fail("pipe2", errno, "");
   pid_t pid = fork();
@@ -119,6 +124,11 @@ void op_fork(const Op &op) {
     _exit(0);
   }
   if (ok) send_line(g_sync_fd, "{\"t\":\"started\"}\n");
+  if (pidack) {
+    char c;
+    while (read(g_sync_fd, &c, 1) < 0 && errno == EINTR) {
+    }
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -82,6 +82,8 @@ void op_openfifo(const Op &);
 void op_checkexec(const Op &);
 void op_console(const Op &);
 void op_pty(const Op &);
+void op_hostpid(const Op &);
+void op_hook(const Op &);
 void op_exec(const Op &);
 
 }  // namespace setup

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Device, Mount } from '../spec/types.js';
 import type { Op } from '../runtime/protocol.js';
 import { DEFAULT_DEVICES, DEV_SYMLINKS, S_IF, type DeviceNode } from './devices.js';
-import { MOUNT_ATTR, MS, flagsToAttrs } from './flags.js';
+import { flagsToAttrs } from './flags.js';
 import { parseMountOptions } from './options.js';
 
 /** Facts about the host the mount plan depends on (probed once, see host.ts). */
@@ -74,24 +74,15 @@ function cgroupOps(m: Mount, host: MountHost, field: string): Op[] {
   const root = host.cgroupMounts.find((c) => c.path === '/sys/fs/cgroup');
   if (root?.fstype === 'cgroup2')
     return [{ op: 'mount', step: s, source: 'cgroup', target: m.destination, fstype: 'cgroup2', flags: o.flags, data: '', where: 'root', create: 'dir' }];
-  const ops: Op[] = [
+  // v1: the host's tree (a tmpfs with a mount per hierarchy), bound in once,
+  // recursively, with the spec's flags on every mount of it.
+  const attrs = flagsToAttrs(o.flags);
+  return [
     {
-      op: 'mount', step: s, source: 'tmpfs', target: m.destination, fstype: 'tmpfs',
-      flags: o.flags & ~MS.RDONLY, data: 'mode=755', where: 'root', create: 'dir',
+      op: 'bind', step: s, source: '/sys/fs/cgroup', target: m.destination, recursive: true, create: 'dir',
+      attrSet: 0, attrClr: 0, rattrSet: attrs.set, rattrClr: attrs.clr, propagation: 0, propagationRecursive: false,
     },
   ];
-  const attrs = flagsToAttrs(o.flags);
-  for (const c of host.cgroupMounts) {
-    if (!c.path.startsWith('/sys/fs/cgroup/')) continue;
-    ops.push({
-      op: 'bind', step: s, source: c.path, target: `${m.destination}/${c.path.slice('/sys/fs/cgroup/'.length)}`,
-      recursive: false, create: 'dir', attrSet: attrs.set, attrClr: attrs.clr, rattrSet: 0, rattrClr: 0,
-      propagation: 0, propagationRecursive: false,
-    });
-  }
-  if (o.flags & MS.RDONLY)
-    ops.push({ op: 'setattr', step: s, target: m.destination, where: 'root', attrSet: MOUNT_ATTR.RDONLY, attrClr: 0, propagation: 0, recursive: false });
-  return ops;
 }
 
 function deviceOps(devices: readonly DeviceNode[], userns: boolean): Op[] {

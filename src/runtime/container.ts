@@ -4,9 +4,15 @@ import type { Socket } from 'node:net';
 import { v4 as uuidv4 } from 'uuid';
 import { native } from '../native.js';
 import { validateSpec } from '../spec/validate.js';
-import type { Spec } from '../spec/types.js';
+import type { Resources, Spec } from '../spec/types.js';
+import { checkResources } from '../spec/validate-resources.js';
+import { cgroupPlacement, openCgroup, type CgroupDriver, type Stats } from '../cgroups/index.js';
+import { cgroupEvents, type ContainerEvent, type EventsOptions } from '../cgroups/events.js';
+import type { OverlayRootfs } from '../mounts/overlay.js';
+import { NetworkAttachment, type NetworkInfo, type NetworkOption } from '../netns/attach.js';
 import { BerthError } from './errors.js';
 import { hostFacts } from './host.js';
+import { hookState, runHooks, runPoststop } from './hooks.js';
 import { Launch, type Ended } from './launch.js';
 import { buildPlan } from './plan.js';
 import { signalName, signalNumber } from './signals.js';
@@ -23,6 +29,15 @@ export interface CreateOptions {
   stdio?: Stdio;
   /** More fds to hand over, as 3, 4, ... in the container (like runc's --preserve-fds). */
   extraFds?: number[];
+  /** An overlay root (images.rootfs(), src/mounts/overlay.ts) mounted at root.path; released with the container. */
+  overlay?: OverlayRootfs;
+  /**
+   * false: the process execs as soon as it is set up; create() resolves then
+   * and start() only waits for the exec. run() uses it to save a round trip.
+   */
+  waitForStart?: boolean;
+  /** 'host', 'none', bridge networks with published ports, or another container's namespace (src/netns/attach.ts). Set up before the process execs. */
+  network?: NetworkOption;
 }
 
 export interface ExitResult {
@@ -30,31 +45,42 @@ export interface ExitResult {
   exitCode: number;
   /** The signal that ended the process, if one did. */
   signal?: NodeJS.Signals;
+  /** Set when the kernel's OOM killer killed a process of the container (its memory limit was hit). */
+  oomKilled?: true;
 }
 
-export type Status = 'created' | 'running' | 'stopped';
+export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
 
 export class Container {
   readonly id: string;
   readonly spec: Spec;
+  /** The bundle directory the spec's relative paths resolved against. */
+  bundle = '';
   readonly stdin?: Socket;
   readonly stdout?: Socket;
   readonly stderr?: Socket;
   private launch: Launch;
   private state: Status = 'created';
   private result?: Promise<ExitResult>;
+  private overlay?: OverlayRootfs;
+  private cgroup: CgroupDriver;
+  private streams = new Set<{ end(): void }>();
+  private net?: NetworkAttachment;
 
   /** Use create(): it resolves once the container exists. */
-  private constructor(id: string, spec: Spec, launch: Launch, streams: Pick<Container, 'stdin' | 'stdout' | 'stderr'>) {
+  private constructor(id: string, spec: Spec, launch: Launch, cgroup: CgroupDriver, streams: Pick<Container, 'stdin' | 'stdout' | 'stderr'>) {
     this.id = id;
     this.spec = spec;
     this.launch = launch;
+    this.cgroup = cgroup;
     Object.assign(this, streams);
-    this.result = launch.ended.then((e) => {
+    this.result = launch.ended.then(async (e) => {
+      const r = toResult(e);
+      if (await cgroup.oomKills().catch(() => 0)) r.oomKilled = true;
       this.state = 'stopped';
-      return toResult(e);
+      return r;
     });
   }
 
@@ -67,6 +93,11 @@ export class Container {
     return this.state;
   }
 
+  /** The container's network: mode, addresses, published ports (when create() was given `network`). */
+  get network(): NetworkInfo | undefined {
+    return this.net?.info;
+  }
+
   /**
    * Creates the container: namespaces, root filesystem and credentials are in
    * place and its process waits to exec. Rejects with a BerthError (or a
@@ -75,25 +106,60 @@ export class Container {
   static async create(opts: CreateOptions): Promise<Container> {
     const id = opts.id ?? uuidv4();
     if (!ID.test(id)) throw new BerthError(`invalid container id ${JSON.stringify(id)}`, { code: 'EINVAL', step: 'create', containerId: id });
-    const spec = validateSpec(opts.spec);
     const extra = opts.extraFds ?? [];
-    const plan = buildPlan({ spec, bundle: resolve(opts.bundle ?? '.'), host: hostFacts(), preserveFds: extra.length });
+    let spec, plan, cgroup: CgroupDriver, net: NetworkAttachment | undefined;
+    try {
+      spec = validateSpec(opts.spec);
+      if (opts.network !== undefined) spec = (net = NetworkAttachment.prepare(opts.network, id)).adjustSpec(spec);
+      // A network is set up while the process waits to exec.
+      plan = buildPlan({ id, spec, bundle: resolve(opts.bundle ?? '.'), host: hostFacts(), preserveFds: extra.length, overlay: opts.overlay, cgroup: true, waitForStart: net ? true : opts.waitForStart });
+      const l = spec.linux;
+      cgroup = openCgroup({ path: cgroupPlacement(l?.cgroupsPath, id), resources: l?.resources, devices: l?.devices });
+    } catch (e) {
+      if (e instanceof BerthError) e.containerId ??= id;
+      await net?.detach();
+      await opts.overlay?.release?.();
+      throw e;
+    }
     const stdio = prepareStdio(opts.stdio);
     let launch: Launch;
     try {
-      launch = new Launch({ id, plan, fds: [...stdio.childFds, ...extra] });
+      // Made (limits applied) before any process exists; the setup process joins it first thing.
+      await cgroup.create();
+      launch = new Launch({ id, plan, fds: [...stdio.childFds, ...extra], cgroup });
     } catch (e) {
+      if (e instanceof BerthError) e.containerId ??= id;
       for (const s of [stdio.stdin, stdio.stdout, stdio.stderr]) s?.destroy();
+      await cgroup.destroy();
+      await net?.detach();
+      await opts.overlay?.release?.();
       throw e;
     } finally {
       for (const fd of stdio.closeAfterSpawn) native().close(fd);
     }
-    const c = new Container(id, spec, launch, { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr });
+    const c = new Container(id, spec, launch, cgroup, { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr });
+    c.overlay = opts.overlay;
+    c.bundle = resolve(opts.bundle ?? '.');
     try {
       await launch.created();
     } catch (e) {
       await c.result;
+      if (e instanceof BerthError && (await cgroup.oomKills().catch(() => 0))) {
+        e.hint = 'the memory limit may be too low (linux.resources.memory.limit)';
+        e.message += `: ${e.hint}`;
+      }
       for (const s of [c.stdin, c.stdout, c.stderr]) s?.destroy();
+      await cgroup.destroy();
+      await net?.detach();
+      await c.releaseOverlay();
+      throw e;
+    }
+    c.net = net;
+    try {
+      await net?.attach(c.pid);
+    } catch (e) {
+      if (e instanceof BerthError) e.containerId ??= id;
+      await c.delete({ force: true });
       throw e;
     }
     return c;
@@ -109,6 +175,7 @@ export class Container {
       await this.result;
       throw e;
     }
+    await runHooks(this.spec.hooks, ['poststart'], hookState(this.spec, this.id, this.bundle, 'running', this.pid));
   }
 
   /** Resolves with the exit once the container's process has ended (watched through a pidfd). */
@@ -122,12 +189,64 @@ export class Container {
     return this.launch.signal(signalNumber(signal));
   }
 
-  /** Removes the container; `force` kills it first if it is still running. */
+  /** Removes the container and its cgroup (with any the workload made below it); `force` kills it first if it is still running. */
   async delete(opts: { force?: boolean } = {}): Promise<void> {
-    if (this.state === 'running' && !opts.force) throw this.stateError('delete', 'stopped');
+    if ((this.state === 'running' || this.state === 'paused') && !opts.force) throw this.stateError('delete', 'stopped');
     if (this.state !== 'stopped') this.launch.signal(signalNumber('SIGKILL'));
+    // A frozen process dies of SIGKILL only once thawed (cgroup v1).
+    if (this.state === 'paused') await this.cgroup.thaw();
     await this.result;
+    await this.net?.detach();
     for (const s of [this.stdin, this.stdout, this.stderr]) s?.destroy();
+    for (const e of this.streams) e.end();
+    await this.cgroup.destroy();
+    await this.releaseOverlay();
+    // poststop failures are warnings (OCI runtime spec); they are emitted, not thrown.
+    for (const w of await runPoststop(this.spec.hooks, hookState(this.spec, this.id, this.bundle, 'stopped', 0)))
+      process.emitWarning(w, 'BerthHookWarning');
+  }
+
+  /** Freezes every process of the container; rejects (ETIMEDOUT, thawed again) if that does not complete in timeoutMs. */
+  async pause(timeoutMs?: number): Promise<void> {
+    if (this.state !== 'running') throw this.stateError('pause', 'running');
+    await this.cgroup.freeze(timeoutMs);
+    this.state = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    if (this.state !== 'paused') throw this.stateError('resume', 'paused');
+    await this.cgroup.thaw();
+    this.state = 'running';
+  }
+
+  /** Changes linux.resources live: the parts given replace those in force (`{memory: {limit}}` keeps the swap setting). */
+  async update(resources: Resources): Promise<void> {
+    checkResources(resources, 'linux.resources');
+    await this.cgroup.update(resources);
+  }
+
+  /** CPU, memory, pids, I/O and hugetlb figures of the container's cgroup. */
+  stats(): Promise<Stats> {
+    return this.cgroup.stats();
+  }
+
+  /** Host pids of every process in the container's cgroup (the setup process that monitors it included). */
+  pids(): Promise<number[]> {
+    return this.cgroup.pids();
+  }
+
+  /** OOM events, and with `interval` stats events (as `runc events`), until delete() or `signal`. */
+  events(opts?: EventsOptions): AsyncIterableIterator<ContainerEvent> {
+    const q = cgroupEvents(this.id, this.cgroup, opts);
+    this.streams.add(q);
+    return q;
+  }
+
+  /** Once: the overlay's upper and work directories go with the container. */
+  private async releaseOverlay(): Promise<void> {
+    const o = this.overlay;
+    this.overlay = undefined;
+    await o?.release?.();
   }
 
   private stateError(verb: string, want: string) {
@@ -155,7 +274,7 @@ export interface RunResult extends ExitResult {
 
 /** Creates, starts and waits for a container; deletes it. `input` is written to its stdin. */
 export async function run(opts: CreateOptions & { input?: string | Buffer }): Promise<RunResult> {
-  const c = await Container.create(opts);
+  const c = await Container.create({ waitForStart: false, ...opts });
   const collect = (s?: Socket) => {
     const chunks: Buffer[] = [];
     s?.on('data', (d: Buffer) => chunks.push(d));

@@ -5,13 +5,16 @@ import { Socket } from 'node:net';
 import { native, setupPath, type ExitStatus } from '../native.js';
 import { BerthError, fromSetupFailure, withStep } from './errors.js';
 import type { Plan } from './plan.js';
-import { ABORT, ACK, START, encodePlan, type Message } from './protocol.js';
+import { runHooks } from './hooks.js';
+import { ABORT, ACK, PIDFD_HELD, START, encodePlan, type Message } from './protocol.js';
 
 export interface LaunchOptions {
   id: string;
   plan: Plan;
   /** fds for the child: 0, 1, 2, then the preserved ones. */
   fds: number[];
+  /** Where the setup process goes at `sync cgroup` (plan input `cgroup`); a cgroup driver. */
+  cgroup?: { addProcess(pid: number): Promise<void> };
 }
 
 /** What happened to the process, once it is over. */
@@ -81,7 +84,7 @@ export class Launch {
 
   /** Releases the container process to exec; resolves once it has. */
   start(): Promise<void> {
-    this.sock.write(START);
+    if (this.opts.plan.waitForStart) this.sock.write(START);
     return this.until('started');
   }
 
@@ -126,21 +129,18 @@ export class Launch {
   private onMessage(m: Message) {
     switch (m.t) {
       case 'sync':
-        this.onSync(m.pid);
+        if (m.name === 'cgroup') this.joinCgroup(m.pid);
+        else if (m.name === 'hooks') this.runCreateHooks();
+        else this.onSync(m.pid);
         break;
       case 'pid':
         this.pid = m.pid;
+        // Not waiting for start: the monitor holds off reaping until we have a pidfd.
+        if (!this.opts.plan.waitForStart) this.takePidfd() && this.sock.write(PIDFD_HELD);
         break;
       case 'ready':
         // The process waits for START, so it is alive: a pidfd now is safe from reuse.
-        try {
-          this.pidfd = native().pidfdOpen(this.pid);
-        } catch (e) {
-          this.error ??= withStep(e, 'watch the container process', this.id);
-          this.settle(this.error);
-          return;
-        }
-        this.settle(undefined, 'ready');
+        this.takePidfd();
         break;
       case 'started':
       case 'detached':
@@ -154,6 +154,42 @@ export class Launch {
         this.closePidfd();
         break;
     }
+  }
+
+  private joinCgroup(pid: number) {
+    const cg = this.opts.cgroup;
+    (cg ? cg.addProcess(pid) : Promise.reject(new Error('the plan joins a cgroup, but Launch was given none'))).then(
+      () => this.sock.write(ACK),
+      (e) => {
+        this.error ??= withStep(e, 'join cgroup', this.id);
+        this.sock.write(ABORT);
+      },
+    );
+  }
+
+  /** prestart and createRuntime hooks, in the runtime namespace, while the container process waits. */
+  private runCreateHooks() {
+    const h = this.opts.plan.hooks;
+    const state = h && { ...h.state, pid: this.pid };
+    (h ? runHooks(h.hooks, ['prestart', 'createRuntime'], state!) : Promise.resolve()).then(
+      () => this.sock.write(ACK),
+      (e) => {
+        this.error ??= withStep(e, 'createRuntime hooks', this.id);
+        this.sock.write(ABORT);
+      },
+    );
+  }
+
+  private takePidfd(): boolean {
+    try {
+      this.pidfd = native().pidfdOpen(this.pid);
+    } catch (e) {
+      this.error ??= withStep(e, 'watch the container process', this.id);
+      this.settle(this.error);
+      return false;
+    }
+    this.settle(undefined, 'ready');
+    return true;
   }
 
   private onSync(pid: number) {

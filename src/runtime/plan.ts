@@ -4,11 +4,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { NAMESPACE_CLONE_FLAGS, RLIMITS } from '../spec/defaults.js';
 import { SpecError } from '../spec/errors.js';
-import type { Namespace, NamespaceType, Process, Spec } from '../spec/types.js';
+import type { Hooks, Namespace, NamespaceType, Process, Seccomp, Spec } from '../spec/types.js';
+import { hookOps, type HookState } from './hooks.js';
 import { NAMESPACE_PROC_NAMES } from '../spec/defaults.js';
 import { MOUNT_ATTR, MS, PROPAGATION } from '../mounts/flags.js';
 import { mountOps } from '../mounts/plan.js';
+import { overlayOps, type OverlayRootfs } from '../mounts/overlay.js';
 import { capMask } from './caps.js';
+import { compileSeccomp } from './seccomp.js';
 import type { HostFacts } from './host.js';
 import type { Op } from './protocol.js';
 
@@ -19,12 +22,20 @@ export interface PlanInput {
   host: HostFacts;
   /** How many fds beyond stdio the container keeps (3 .. 3+n-1). */
   preserveFds: number;
+  /** The root is this overlay, mounted at root.path inside the container's mount namespace (src/mounts/overlay.ts). */
+  overlay?: OverlayRootfs;
   /** OCI `create`: the process waits on this fifo for `start`, and the monitor leaves (see detach). */
   execFifo?: string;
   /** process.terminal: where the pty master is sent (runc's --console-socket). */
   consoleSocket?: string;
   /** The monitor leaves once the process runs (or waits on execFifo), so the caller's subreaper adopts it. */
   detach?: boolean;
+  /** Node puts the setup process into the container's cgroup at `sync cgroup` (Launch's `cgroup`), before any namespace exists. */
+  cgroup?: boolean;
+  /** false: exec as soon as set up, without waiting for start (one round trip less, for run()). */
+  waitForStart?: boolean;
+  /** The container id, for the state hooks are given. */
+  id?: string;
 }
 
 /** `berth exec`: a new process in the namespaces of a running container. */
@@ -36,10 +47,18 @@ export interface ExecPlanInput {
   preserveFds: number;
   consoleSocket?: string;
   detach?: boolean;
+  /** As PlanInput's: the new process joins the container's cgroup first. */
+  cgroup?: boolean;
+  /** The container's linux.seccomp: exec'd processes get the same filter. */
+  seccomp?: Seccomp;
 }
 
 export interface Plan {
   ops: Op[];
+  /** prestart/createRuntime hooks, which Node runs at `sync hooks`. */
+  hooks?: { hooks: Hooks; state: Omit<HookState, 'pid'> };
+  /** The process waits for Node's start (else it execs right away). */
+  waitForStart: boolean;
   /** Absolute rootfs path. */
   rootfs: string;
   /** Set when the plan makes a user namespace: the maps Node writes at `sync userns`. */
@@ -55,7 +74,7 @@ function rlimitValue(v: number): bigint {
 const mapText = (m: { containerID: number; hostID: number; size: number }[] | undefined) =>
   (m ?? []).map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
 
-function namespaceOps(namespaces: readonly Namespace[], spec: Spec | undefined, detach: boolean): { ops: Op[]; newTypes: Set<NamespaceType> } {
+function namespaceOps(namespaces: readonly Namespace[], spec: Spec | undefined, detach: boolean, pidAck: boolean): { ops: Op[]; newTypes: Set<NamespaceType> } {
   const ops: Op[] = [];
   const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   if (joins.length)
@@ -74,12 +93,16 @@ function namespaceOps(namespaces: readonly Namespace[], spec: Spec | undefined, 
   let flags = 0;
   for (const t of newTypes) if (t !== 'user') flags |= NAMESPACE_CLONE_FLAGS[t];
   if (flags) ops.push({ op: 'unshare', step: 'create namespaces', flags });
-  ops.push({ op: 'fork', step: 'start the container process', detach });
+  ops.push({ op: 'fork', step: 'start the container process', detach, pidAck });
   return { ops, newTypes };
 }
 
 interface ProcessOpts {
   preserveFds: number;
+  /** startContainer hooks, run after start and before exec. */
+  startHooks?: Op[];
+  seccomp?: { program: Buffer; flags: number };
+  waitForStart?: boolean;
   execFifo?: string;
   consoleSocket?: string;
 }
@@ -100,6 +123,10 @@ function processOps(proc: Process, o: ProcessOpts): Op[] {
   const permitted = capMask(caps.permitted);
   const env = proc.env ?? [];
   const searchPath = env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  const seccomp: Op | undefined = o.seccomp && { op: 'seccomp', step: 'load seccomp filter', flags: o.seccomp.flags, program: o.seccomp.program };
+  // Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter:
+  // load it while we are still root. With it, as late as possible (runc's order).
+  if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
   ops.push(
     { op: 'closefds', step: 'close fds', from: 3 + o.preserveFds },
     { op: 'bounding', step: 'set capabilities', keep: capMask(caps.bounding) },
@@ -118,13 +145,27 @@ function processOps(proc: Process, o: ProcessOpts): Op[] {
     { op: 'chdir', step: 'set cwd', path: proc.cwd || '/' },
   );
   if (proc.noNewPrivileges) ops.push({ op: 'nnp', step: 'set no_new_privs' });
+  if (seccomp && proc.noNewPrivileges) ops.push(seccomp);
   ops.push({ op: 'umask', step: 'set umask', mask: user.umask ?? 0o022 });
   // With a fifo nobody hears a failed exec: find out now, as runc does.
   if (o.execFifo) ops.push({ op: 'checkexec', step: 'exec', name: proc.args![0]!, searchPath });
-  ops.push(
-    { op: 'ready', step: 'wait for start', mode: o.execFifo ? 'fifo' : 'socket' },
-    { op: 'exec', step: 'exec', path: proc.args![0]!, args: proc.args!, env },
-  );
+  if (o.waitForStart !== false || o.execFifo) ops.push({ op: 'ready', step: 'wait for start', mode: o.execFifo ? 'fifo' : 'socket' });
+  ops.push(...(o.startHooks ?? []));
+  ops.push({ op: 'exec', step: 'exec', path: proc.args![0]!, args: proc.args!, env });
+  return ops;
+}
+
+function hookStateBase(spec: Spec, input: PlanInput, status: string): Omit<HookState, 'pid'> {
+  return { ociVersion: spec.ociVersion, id: input.id ?? '', status, bundle: input.bundle, annotations: spec.annotations ?? {} };
+}
+
+/** Before pivot_root: note the host pid; prestart/createRuntime in Node; createContainer here. */
+function createHookOps(spec: Spec, input: PlanInput): Op[] {
+  const h = spec.hooks;
+  if (!h || !['prestart', 'createRuntime', 'createContainer', 'startContainer'].some((n) => h[n as keyof Hooks]?.length)) return [];
+  const ops: Op[] = [{ op: 'hostpid', step: 'run hooks' }];
+  if (h.prestart?.length || h.createRuntime?.length) ops.push({ op: 'sync', step: 'createRuntime hooks', name: 'hooks' });
+  ops.push(...hookOps(h, 'createContainer', hookStateBase(spec, input, 'creating')));
   return ops;
 }
 
@@ -134,6 +175,7 @@ function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean
   const s = 'set up rootfs';
   const ops: Op[] = [
     { op: 'mount', step: s, source: '', target: '/', fstype: '', flags: prop.flag | (prop.recursive ? MS.REC : 0), data: '', where: 'host', create: 'none' },
+    ...(input.overlay ? overlayOps(input.overlay, rootfs) : []),
     { op: 'parentprivate', step: s, path: rootfs },
     { op: 'mount', step: s, source: rootfs, target: rootfs, fstype: '', flags: MS.BIND | MS.REC, data: '', where: 'host', create: 'none' },
     { op: 'rootfs', step: s, path: rootfs },
@@ -143,6 +185,7 @@ function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean
   if (input.execFifo) ops.push({ op: 'openfifo', step: 'open the exec fifo', path: input.execFifo });
   if (input.consoleSocket && spec.process?.terminal) ops.push({ op: 'console', step: 'connect the console socket', path: input.consoleSocket });
   if (spec.process?.cwd) ops.push({ op: 'mkdir', step: 'create cwd', path: spec.process.cwd, mode: 0o755 });
+  ops.push(...createHookOps(spec, input));
   ops.push({ op: 'pivot', step: 'pivot_root' });
   if (linux.rootfsPropagation)
     ops.push({ op: 'setattr', step: s, target: '/', where: 'host', attrSet: 0, attrClr: 0, propagation: prop.flag, recursive: prop.recursive });
@@ -155,6 +198,8 @@ function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean
   return ops;
 }
 
+const CGROUP_SYNC: Op = { op: 'sync', step: 'join cgroup', name: 'cgroup' };
+
 export function buildPlan(input: PlanInput): Plan {
   const { spec } = input;
   const proc = spec.process;
@@ -165,7 +210,10 @@ export function buildPlan(input: PlanInput): Plan {
   const mountNs = namespaces.find((n) => n.type === 'mount');
   if (!mountNs) throw new SpecError('linux.namespaces', 'a "mount" namespace is required');
 
-  const { ops, newTypes } = namespaceOps(namespaces, spec, input.detach ?? false);
+  const waitForStart = input.waitForStart !== false || !!input.execFifo;
+  const { ops, newTypes } = namespaceOps(namespaces, spec, input.detach ?? false, !waitForStart && !input.detach);
+  // First of all: a new cgroup namespace is rooted at the cgroup its maker is in, and the container's process inherits it.
+  if (input.cgroup) ops.unshift(CGROUP_SYNC);
   const userns = namespaces.some((n) => n.type === 'user');
   if (!mountNs.path) ops.push(...rootfsOps(spec, input, rootfs, userns));
 
@@ -176,8 +224,11 @@ export function buildPlan(input: PlanInput): Plan {
   if (spec.hostname !== undefined && newTypes.has('uts')) ops.push({ op: 'hostname', step: 'set hostname', name: spec.hostname });
   if (spec.domainname !== undefined && newTypes.has('uts')) ops.push({ op: 'domainname', step: 'set domainname', name: spec.domainname });
 
-  ops.push(...processOps(proc, input));
-  const plan: Plan = { ops, rootfs };
+  const seccomp = spec.linux?.seccomp && compileSeccomp(spec.linux.seccomp);
+  const startHooks = hookOps(spec.hooks, 'startContainer', hookStateBase(spec, input, 'created'));
+  ops.push(...processOps(proc, { ...input, seccomp, startHooks }));
+  const plan: Plan = { ops, rootfs, waitForStart };
+  if (spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length) plan.hooks = { hooks: spec.hooks, state: hookStateBase(spec, input, 'creating') };
   if (newTypes.has('user'))
     plan.userns = { uidMappings: mapText(spec.linux?.uidMappings), gidMappings: mapText(spec.linux?.gidMappings) };
   return plan;
@@ -187,9 +238,10 @@ export function buildExecPlan(input: ExecPlanInput): Plan {
   const proc = input.process;
   if (!proc.args?.length) throw new SpecError('args', 'the process has no args');
   const namespaces = input.namespaces.map((type) => ({ type, path: `/proc/${input.pid}/ns/${NAMESPACE_PROC_NAMES[type]}` }));
-  const { ops } = namespaceOps(namespaces, undefined, input.detach ?? false);
+  const { ops } = namespaceOps(namespaces, undefined, input.detach ?? false, false);
   // The socket's path is out of reach once we are in the container's mount namespace.
   if (input.consoleSocket && proc.terminal) ops.unshift({ op: 'console', step: 'connect the console socket', path: input.consoleSocket });
-  ops.push(...processOps(proc, input));
-  return { ops, rootfs: '/' };
+  if (input.cgroup) ops.unshift(CGROUP_SYNC);
+  ops.push(...processOps(proc, { ...input, seccomp: input.seccomp && compileSeccomp(input.seccomp) }));
+  return { ops, rootfs: '/', waitForStart: true };
 }

@@ -10,7 +10,7 @@ export type Op = { step: string } & (
   | { op: 'unshare'; flags: number }
   | { op: 'sync'; name: SyncName }
   | { op: 'setid0' }
-  | { op: 'fork'; detach: boolean }
+  | { op: 'fork'; detach: boolean; pidAck: boolean }
   | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string; where: Where; create: Create }
   | {
       op: 'bind';
@@ -58,11 +58,13 @@ export type Op = { step: string } & (
   | { op: 'console'; path: string }
   | { op: 'pty'; uid: number; rows: number; cols: number }
   | { op: 'ready'; mode: 'socket' | 'fifo' }
+  | { op: 'hostpid' }
+  | { op: 'hook'; path: string; args: string[]; env: string[]; timeout: number; statePrefix: string; stateSuffix: string }
   | { op: 'exec'; path: string; args: string[]; env: string[] }
 );
 
-/** Points where the setup process waits for Node (`sync` op). */
-export type SyncName = 'userns';
+/** Points where the setup process waits for Node (`sync` op): write the uid/gid maps; put it into its cgroup. */
+export type SyncName = 'userns' | 'cgroup' | 'hooks';
 
 /** Messages from the setup process, one JSON object per line. */
 export type Message =
@@ -90,6 +92,8 @@ export interface SetupFailure {
 export const ACK = 'A';
 export const ABORT = 'E';
 export const START = 'S';
+/** Node holds a pidfd of the container process (answers `fork` with pidAck). */
+export const PIDFD_HELD = 'P';
 
 const n = (v: number | bigint | boolean) => String(typeof v === 'boolean' ? Number(v) : v);
 
@@ -148,7 +152,7 @@ function args(o: Op): string[] {
     case 'overlay':
       return [o.target, o.upper, o.work, n(o.readonly), n(o.lower.length), ...o.lower];
     case 'fork':
-      return [n(o.detach)];
+      return [n(o.detach), n(o.pidAck)];
     case 'openfifo':
     case 'console':
       return [o.path];
@@ -158,9 +162,12 @@ function args(o: Op): string[] {
       return [n(o.uid), n(o.rows), n(o.cols)];
     case 'ready':
       return [o.mode];
+    case 'hook':
+      return [o.path, n(o.args.length), ...o.args, n(o.env.length), ...o.env, n(o.timeout), o.statePrefix, o.stateSuffix];
     case 'exec':
       return [o.path, n(o.args.length), ...o.args, n(o.env.length), ...o.env];
     case 'setid0':
+    case 'hostpid':
     case 'pivot':
     case 'chroot':
     case 'keepcaps':

@@ -23,6 +23,10 @@ export interface StateRecord {
   owner: string;
   annotations: Record<string, string>;
   namespaces: NamespaceType[];
+  /** The container's cgroup, relative to each hierarchy's root. */
+  cgroupPath: string;
+  /** sd_notify proxy (NOTIFY_SOCKET was set for create). */
+  notify?: { host: string; socket: string };
   spec: Spec;
 }
 
@@ -101,12 +105,12 @@ export class StateStore {
     return readdirSync(this.root).filter((id) => this.exists(id)).sort();
   }
 
-  /** Runs fn with the container's lock held (verbs on one container run one at a time). */
-  locked<T>(id: string, fn: () => T): T {
+  /** Runs fn (sync or async) with the container's lock held: verbs on one container run one at a time. */
+  async locked<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
     const fd = openSync(join(this.dir(id), 'lock'), 'a');
     try {
       native().flock(fd, true, true);
-      return fn();
+      return await fn();
     } finally {
       closeSync(fd);
     }

@@ -164,9 +164,13 @@ export function stringMap(v: unknown, field: string): Record<string, string> {
   return o as Record<string, string>;
 }
 
-/** Run `check` on o[k] when it is present. */
+/**
+ * Run `check` on o[k] when it is present. `null` counts as absent: Go's
+ * encoders (podman, containerd, runc's own) write nil slices and maps as
+ * null, and runc and crun take them so.
+ */
 export function opt(o: Obj, k: string, base: string, check: (v: unknown, field: string) => unknown): void {
-  if (o[k] !== undefined) check(o[k], key(base, k));
+  if (o[k] !== undefined && o[k] !== null) check(o[k], key(base, k));
 }
 
 /** Run `check` on o[k], which must be present. */

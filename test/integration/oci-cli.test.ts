@@ -227,3 +227,110 @@ t.test('features and global flags', async (t) => {
   t.match(sd.stderr, /systemd/);
   t.equal(berth(['frobnicate']).code, 1);
 });
+
+t.test('hooks: each kind runs at its time with the state on stdin; a failing one fails create', async (t) => {
+  const out = mkdtempSync('/tmp/bth-hooks-');
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const record = (name: string, dir = out) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${name}.json`] });
+  const b = bundle(['sh', '-c', 'echo ran > /hooks/process; sleep 0.2'], (s) => {
+    s.mounts!.push({ destination: '/hooks', type: 'bind', source: out, options: ['rbind', 'rw'] });
+    s.hooks = {
+      prestart: [record('prestart')],
+      createRuntime: [record('createRuntime')],
+      createContainer: [record('createContainer')],
+      startContainer: [record('startContainer', '/hooks')], // resolved in the container
+      poststart: [record('poststart')],
+      poststop: [record('poststop')],
+    };
+  });
+  t.equal(berth(['create', '--bundle', b, 'h1']).code, 0);
+  const pid = state('h1').pid;
+  for (const h of ['prestart', 'createRuntime', 'createContainer']) {
+    const s = JSON.parse(readFileSync(join(out, `${h}.json`), 'utf8'));
+    t.equal(s.id, 'h1', `${h}: state id`);
+    t.equal(s.pid, pid, `${h}: the container's host pid`);
+    t.equal(s.bundle, b);
+  }
+  t.notOk(existsSync(join(out, 'startContainer.json')), 'startContainer waits for start');
+  t.equal(berth(['start', 'h1']).code, 0);
+  t.ok(existsSync(join(out, 'poststart.json')), 'poststart ran before start returned');
+  for (let i = 0; i < 100 && state('h1').status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(JSON.parse(readFileSync(join(out, 'startContainer.json'), 'utf8')).pid, pid);
+  t.equal(readFileSync(join(out, 'process'), 'utf8'), 'ran\n');
+  t.equal(berth(['delete', 'h1']).code, 0);
+  t.equal(JSON.parse(readFileSync(join(out, 'poststop.json'), 'utf8')).id, 'h1', 'poststop ran at delete');
+
+  const failing = bundle(['true'], (s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }] }));
+  const f = berth(['create', '--bundle', failing, 'h2']);
+  t.equal(f.code, 1);
+  t.match(f.stderr, /createRuntime hook \/bin\/sh failed: exit status 3/);
+  t.notOk(existsSync(join(root, 'h2')), 'nothing left');
+  const slow = bundle(['true'], (s) => (s.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }] }));
+  const sl = berth(['create', '--bundle', slow, 'h3']);
+  t.equal(sl.code, 1);
+  t.match(sl.stderr, /ETIMEDOUT/);
+  const warn = bundle(['true'], (s) => (s.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 1'] }] }));
+  const w = berth(['run', '--bundle', warn, 'h4']);
+  t.equal(w.code, 0, 'a failing poststop hook does not fail run');
+  t.match(w.stderr, /warning: poststop hook \/bin\/sh failed: exit status 1/);
+});
+
+t.test('LISTEN_FDS: socket-activation fds and env pass to the container (systemd starting berth)', async (t) => {
+  const a = join(work, 'listen-a'), b2 = join(work, 'listen-b');
+  writeFileSync(a, 'A\n');
+  writeFileSync(b2, 'B\n');
+  const fa = openSync(a, 'r'), fb = openSync(b2, 'r');
+  t.teardown(() => {
+    closeSync(fa);
+    closeSync(fb);
+  });
+  const r = berth(['run', '--preserve-fds', '1', '--bundle', bundle(['sh', '-c', 'echo $LISTEN_FDS $LISTEN_PID $LISTEN_FDNAMES; cat <&3; cat <&4; ls /proc/1/fd; true']), 'l1'], {
+    fds: [fa, fb],
+    env: { ...process.env, LISTEN_FDS: '1', LISTEN_PID: '1', LISTEN_FDNAMES: 'web' },
+  });
+  t.equal(r.code, 0, r.stderr);
+  const [env, one, two, ...fds] = r.stdout.trim().split('\n');
+  t.equal(env, '1 1 web', 'LISTEN_FDS, LISTEN_PID=1 and LISTEN_FDNAMES');
+  t.equal(one, 'A', 'the activation fd is 3');
+  t.equal(two, 'B', 'the preserved fd follows as 4');
+  t.equal(fds.join(' '), '0 1 2 3 4', 'stdio + LISTEN_FDS + --preserve-fds, nothing else');
+});
+
+t.test('NOTIFY_SOCKET: READY=1 from the container reaches the host socket; start waits for it', async (t) => {
+  const dir = mkdtempSync('/tmp/bth-notify-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // A tiny static sd_notify client (busybox has none), bound into the container.
+  writeFileSync(
+    join(dir, 'notify.c'),
+    `#include <string.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+int main(int argc, char **argv) {
+  const char *p = getenv("NOTIFY_SOCKET");
+  if (!p) return 2;
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  strncpy(a.sun_path, p, sizeof a.sun_path - 1);
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  return sendto(fd, argv[1], strlen(argv[1]), 0, (struct sockaddr *)&a, sizeof a) < 0;
+}
+`,
+  );
+  spawnSync('gcc', ['-static', '-O2', '-o', join(dir, 'notify'), join(dir, 'notify.c')]);
+  const { native } = await import('../../src/native.js');
+  const hostSock = join(dir, 'host.sock');
+  const fd = native().dgramBind(hostSock);
+  t.teardown(() => native().close(fd));
+  const b = bundle(['sh', '-c', 'sleep 0.3; /notify/notify STATUS=starting; /notify/notify READY=1; sleep 30'], (s) => {
+    s.mounts!.push({ destination: '/notify', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+  });
+  const env = { ...process.env, NOTIFY_SOCKET: hostSock };
+  t.equal(berth(['create', '--bundle', b, 'n1'], { env }).code, 0);
+  const t0 = Date.now();
+  const s = berth(['start', 'n1'], { env });
+  t.equal(s.code, 0, s.stderr);
+  t.ok(Date.now() - t0 >= 250, 'start returned after the container said READY=1');
+  t.equal(native().dgramRecv(fd, 1000)?.toString(), 'STATUS=starting');
+  t.equal(native().dgramRecv(fd, 1000)?.toString(), 'READY=1');
+  t.equal(berth(['delete', '--force', 'n1']).code, 0);
+});

@@ -446,7 +446,7 @@ const bad: Bad[] = [
     message: 'mounts[3].options[0]: must be a string',
   },
   { edit: (s) => (s.mounts[1].type = 7), field: 'mounts[1].type', message: 'mounts[1].type: must be a string' },
-  { edit: (s) => (s.mounts[1].source = null), field: 'mounts[1].source', message: 'mounts[1].source: must be a string' },
+  { edit: (s) => (s.mounts[1].source = 5), field: 'mounts[1].source', message: 'mounts[1].source: must be a string' },
   {
     edit: (s) => (s.mounts[0].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]),
     field: 'mounts[0].gidMappings',

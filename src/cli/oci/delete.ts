@@ -13,6 +13,6 @@ export async function del(ctx: Context, argv: string[]): Promise<number> {
     }
     ctx.store.read(id); // throws "does not exist"
   }
-  ctx.store.locked(id, () => deleteContainer(ctx.store, ctx.store.read(id), flags.force === true));
+  await ctx.store.locked(id, () => deleteContainer(ctx.store, ctx.store.read(id), flags.force === true));
   return 0;
 }

@@ -8,6 +8,7 @@ import type { Process } from '../../spec/types.js';
 import { needArgs, parseArgs } from './args.js';
 import type { Context } from './context.js';
 import { writePidFile } from './lifecycle.js';
+import { containerCgroup } from './cgroup.js';
 import { exitCode, forwardSignals } from './wait.js';
 
 const flagDefs = {
@@ -74,8 +75,11 @@ export async function exec(ctx: Context, argv: string[]): Promise<number> {
     preserveFds,
     consoleSocket: flags['console-socket'] as string | undefined,
     detach,
+    seccomp: rec.spec.linux?.seccomp,
+    cgroup: !!rec.cgroupPath,
   });
-  const launch = new Launch({ id: rec.id, plan, fds: [0, 1, 2, ...Array.from({ length: preserveFds }, (_, i) => 3 + i)] });
+  const cgroup = rec.cgroupPath ? containerCgroup(rec) : undefined;
+  const launch = new Launch({ id: rec.id, plan, fds: [0, 1, 2, ...Array.from({ length: preserveFds }, (_, i) => 3 + i)], cgroup });
   const stop = detach ? () => {} : forwardSignals(launch);
   try {
     await launch.created();

@@ -1,13 +1,25 @@
 import { needArgs, parseArgs } from './args.js';
 import type { Context } from './context.js';
+import { signalNumber } from '../../runtime/signals.js';
+import { containerCgroup } from './cgroup.js';
 import { killContainer } from './lifecycle.js';
 
+function signalPid(pid: number, sig: string) {
+  try {
+    process.kill(pid, signalNumber(sig));
+  } catch {
+    // gone meanwhile
+  }
+}
+
 export async function kill(ctx: Context, argv: string[]): Promise<number> {
-  const { rest } = parseArgs(argv, { all: { type: 'bool', alias: ['a'] } });
+  const { flags, rest } = parseArgs(argv, { all: { type: 'bool', alias: ['a'] } });
   needArgs(rest, 1, 'kill');
   const id = rest[0]!;
-  // --all: without a cgroup driver the container's init is all we signal;
-  // it is pid 1 of its namespace, so the others die with it on SIGKILL.
-  killContainer(ctx.store, ctx.store.read(id), rest[1] ?? 'SIGTERM');
+  const rec = ctx.store.read(id);
+  const sig = rest[1] ?? 'SIGTERM';
+  killContainer(ctx.store, rec, sig);
+  // --all: every process in the container's cgroup (containers without a pid namespace).
+  if (flags.all) for (const pid of await containerCgroup(rec).pids()) if (pid !== rec.pid) signalPid(pid, sig);
   return 0;
 }

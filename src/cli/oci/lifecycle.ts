@@ -7,10 +7,15 @@ import { native } from '../../native.js';
 import { BerthError } from '../../runtime/errors.js';
 import { hostFacts } from '../../runtime/host.js';
 import { Launch } from '../../runtime/launch.js';
+import { hookState, runHooks, runPoststop } from '../../runtime/hooks.js';
 import { buildPlan } from '../../runtime/plan.js';
 import { signalNumber } from '../../runtime/signals.js';
 import { processStartTime, type StateRecord, type StateStore } from '../../runtime/state.js';
 import { parseSpecJson } from '../../spec/validate.js';
+import { cgroupPlacement, openCgroup } from '../../cgroups/index.js';
+import { containerCgroup } from './cgroup.js';
+import { forwardReady, listenNotify, setupNotify } from './notify.js';
+import { fdList, withListenFds } from './listen-fds.js';
 
 export interface CreateArgs {
   id: string;
@@ -41,29 +46,44 @@ export function loadSpec(bundle: string) {
   return parseSpecJson(text, file);
 }
 
-/** create: the process is set up and waits on the exec fifo; this call returns. */
-export async function createContainer(store: StateStore, a: CreateArgs): Promise<StateRecord> {
+/**
+ * The common part of create and run: the state dir, the cgroup, the plan,
+ * the process set up and waiting (create: on the exec fifo, the monitor gone;
+ * run: on the sync socket, the monitor staying), and the state record.
+ * On failure nothing is left: no state dir, no cgroup.
+ */
+export async function launchContainer(store: StateStore, a: CreateArgs, attached: boolean): Promise<{ rec: StateRecord; launch: Launch }> {
   if (!ID.test(a.id)) throw new BerthError(`invalid container id ${JSON.stringify(a.id)}`, { code: 'EINVAL', step: 'create' });
   const bundle = resolve(a.bundle);
-  const spec = loadSpec(bundle);
+  const activated = withListenFds(loadSpec(bundle), a.preserveFds);
+  const passed = activated.fds;
+  const cgroupPath = cgroupPlacement(activated.spec.linux?.cgroupsPath, a.id);
   store.create(a.id);
+  const { spec, notify } = setupNotify(activated.spec, store.dir(a.id));
+  const cgroup = openCgroup({ path: cgroupPath, resources: spec.linux?.resources, devices: spec.linux?.devices });
   try {
-    const fifo = store.fifo(a.id);
-    native().mkfifo(fifo, 0o622);
+    const fifo = attached ? undefined : store.fifo(a.id);
+    if (fifo) native().mkfifo(fifo, 0o622);
+    await cgroup.create();
     const plan = buildPlan({
+      id: a.id,
       spec,
       bundle,
       host: hostFacts(),
-      preserveFds: a.preserveFds,
+      preserveFds: passed,
       execFifo: fifo,
       consoleSocket: a.consoleSocket,
-      detach: true,
+      detach: !attached,
+      cgroup: true,
     });
-    const fds = [0, 1, 2, ...Array.from({ length: a.preserveFds }, (_, i) => 3 + i)];
-    const launch = new Launch({ id: a.id, plan, fds });
+    const launch = new Launch({ id: a.id, plan, fds: fdList(passed), cgroup });
     try {
       await launch.created();
-    } finally {
+    } catch (e) {
+      await launch.ended;
+      throw e;
+    }
+    if (!attached) {
       const ended = await launch.ended;
       if (ended.error) throw ended.error;
     }
@@ -77,23 +97,37 @@ export async function createContainer(store: StateStore, a: CreateArgs): Promise
       owner: '',
       annotations: spec.annotations ?? {},
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
+      cgroupPath,
+      notify,
       spec,
     };
     store.write(rec);
     writePidFile(a.pidFile, rec.pid);
-    return rec;
+    return { rec, launch };
   } catch (e) {
+    await cgroup.destroy().catch(() => {});
     store.remove(a.id);
     throw e;
   }
 }
 
+/** create: the process is set up and waits on the exec fifo; this call returns. */
+export async function createContainer(store: StateStore, a: CreateArgs): Promise<StateRecord> {
+  return (await launchContainer(store, a, false)).rec;
+}
+
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-/** start: opening the exec fifo releases the process to exec. */
+/** start: opening the exec fifo releases the process to exec (with NOTIFY_SOCKET: returns after READY=1). */
 export function startContainer(store: StateStore, rec: StateRecord): void {
   const status = store.status(rec);
   if (status !== 'created') throw new BerthError(`cannot start a container that is ${status}`, { code: 'EBUSY', step: 'start', containerId: rec.id });
+  const notifyFd = rec.notify && listenNotify(rec.notify);
+  releaseFifo(store, rec);
+  if (rec.notify && notifyFd !== undefined) forwardReady(rec.notify, notifyFd, () => processStartTime(rec.pid) === rec.startTime);
+}
+
+function releaseFifo(store: StateStore, rec: StateRecord): void {
   const fifo = store.fifo(rec.id);
   const fd = openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
   try {
@@ -112,6 +146,11 @@ export function startContainer(store: StateStore, rec: StateRecord): void {
     closeSync(fd);
   }
   unlinkSync(fifo);
+}
+
+/** poststart hooks: after the process started, before `start` returns; a failure fails start. */
+export async function poststart(rec: StateRecord): Promise<void> {
+  await runHooks(rec.spec.hooks, ['poststart'], hookState(rec.spec, rec.id, rec.bundle, 'running', rec.pid));
 }
 
 /** A pidfd for the container's process, checked against its start time (pid reuse). */
@@ -151,7 +190,7 @@ export function waitGone(rec: StateRecord, timeoutMs: number): boolean {
   }
 }
 
-export function deleteContainer(store: StateStore, rec: StateRecord, force: boolean): void {
+export async function deleteContainer(store: StateStore, rec: StateRecord, force: boolean): Promise<void> {
   const status = store.status(rec);
   if (status === 'running' || status === 'paused') {
     if (!force) throw new BerthError(`cannot delete container ${rec.id} that is not stopped: ${status}`, { code: 'EBUSY', step: 'delete', containerId: rec.id });
@@ -164,6 +203,8 @@ export function deleteContainer(store: StateStore, rec: StateRecord, force: bool
       native().close(fd);
     }
   }
+  if (rec.cgroupPath) await containerCgroup(rec).destroy();
+  for (const w of await runPoststop(rec.spec.hooks, hookState(rec.spec, rec.id, rec.bundle, 'stopped', 0))) process.stderr.write(`warning: ${w}\n`);
   store.remove(rec.id);
 }
 

@@ -1,9 +1,10 @@
 import { parseArgs } from './args.js';
 import type { Context } from './context.js';
+import { liveState } from './cgroup.js';
 
 export async function list(ctx: Context, argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, { format: { type: 'string', alias: ['f'] }, quiet: { type: 'bool', alias: ['q'] } });
-  const states = ctx.store.list().map((id) => ctx.store.ociState(ctx.store.read(id)));
+  const states = await Promise.all(ctx.store.list().map((id) => liveState(ctx.store, ctx.store.read(id))));
   if (flags.quiet) {
     for (const s of states) ctx.out(s.id);
   } else if (flags.format === 'json') {

@@ -19,10 +19,10 @@ const verbs: Record<string, () => Promise<Verb>> = {
   list: async () => (await import('./list.js')).list,
   spec: async () => (await import('./spec.js')).spec,
   features: async () => (await import('./features.js')).features,
-  pause: async () => (ctx, argv) => import('./cgroup-verbs.js').then((m) => m.needsCgroups(ctx, argv, 'pause')),
-  resume: async () => (ctx, argv) => import('./cgroup-verbs.js').then((m) => m.needsCgroups(ctx, argv, 'resume')),
-  update: async () => (ctx, argv) => import('./cgroup-verbs.js').then((m) => m.needsCgroups(ctx, argv, 'update')),
-  events: async () => (ctx, argv) => import('./cgroup-verbs.js').then((m) => m.needsCgroups(ctx, argv, 'events')),
+  pause: async () => (await import('./cgroup-verbs.js')).pause,
+  resume: async () => (await import('./cgroup-verbs.js')).resume,
+  update: async () => (await import('./cgroup-verbs.js')).update,
+  events: async () => (await import('./cgroup-verbs.js')).events,
 };
 
 const globalFlags = {

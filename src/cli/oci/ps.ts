@@ -4,6 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { BerthError } from '../../runtime/errors.js';
 import { needArgs, parseArgs } from './args.js';
 import type { Context } from './context.js';
+import { containerCgroup } from './cgroup.js';
 
 export function containerPids(pid: number): number[] {
   const ino = (p: string | number) => statSync(`/proc/${p}/ns/pid`).ino;
@@ -23,9 +24,11 @@ export function containerPids(pid: number): number[] {
 export async function ps(ctx: Context, argv: string[]): Promise<number> {
   const { flags, rest } = parseArgs(argv, { format: { type: 'string', alias: ['f'] } });
   needArgs(rest, 1, 'ps');
-  const s = ctx.store.ociState(ctx.store.read(rest[0]!));
+  const rec = ctx.store.read(rest[0]!);
+  const s = ctx.store.ociState(rec);
   if (s.status === 'stopped') throw new BerthError('container is not running', { code: 'ESRCH', step: 'ps', containerId: s.id });
-  const pids = containerPids(s.pid);
+  // The cgroup has every process (also those of a container sharing the host's pid namespace).
+  const pids = rec.cgroupPath ? await containerCgroup(rec).pids() : containerPids(s.pid);
   if (flags.format === 'json') {
     ctx.out(JSON.stringify(pids));
     return 0;

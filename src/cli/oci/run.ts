@@ -1,21 +1,19 @@
 // run: create + start + wait (or -d: create + start and return).
-import { resolve } from 'node:path';
-import { hostFacts } from '../../runtime/host.js';
-import { Launch } from '../../runtime/launch.js';
-import { buildPlan } from '../../runtime/plan.js';
-import { processStartTime } from '../../runtime/state.js';
+import { hookState, runHooks, runPoststop } from '../../runtime/hooks.js';
 import { needArgs, parseArgs } from './args.js';
+import { containerCgroup } from './cgroup.js';
 import type { Context } from './context.js';
 import { createFlags } from './create.js';
-import { createContainer, loadSpec, startContainer, writePidFile } from './lifecycle.js';
+import { createContainer, launchContainer, poststart, startContainer } from './lifecycle.js';
 import { exitCode, forwardSignals } from './wait.js';
+import { forwardReady, listenNotify } from './notify.js';
+import { processStartTime } from '../../runtime/state.js';
 
 export async function run(ctx: Context, argv: string[]): Promise<number> {
-  const { flags, rest } = parseArgs(argv, { ...createFlags, detach: { type: 'bool', alias: ['d'] }, 'keep': { type: 'bool' } });
+  const { flags, rest } = parseArgs(argv, { ...createFlags, detach: { type: 'bool', alias: ['d'] }, keep: { type: 'bool' } });
   needArgs(rest, 1, 'run');
-  const id = rest[0]!;
   const args = {
-    id,
+    id: rest[0]!,
     bundle: (flags.bundle as string) ?? '.',
     consoleSocket: flags['console-socket'] as string | undefined,
     pidFile: flags['pid-file'] as string | undefined,
@@ -24,33 +22,32 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
   if (flags.detach) {
     const rec = await createContainer(ctx.store, args);
     startContainer(ctx.store, rec);
+    await poststart(rec);
     return 0;
   }
   // Attached: the monitor stays, and we wait for the exit through its pidfd.
-  const bundle = resolve(args.bundle);
-  const spec = loadSpec(bundle);
-  const plan = buildPlan({ spec, bundle, host: hostFacts(), preserveFds: args.preserveFds, consoleSocket: args.consoleSocket });
-  ctx.store.create(id);
+  const { rec, launch } = await launchContainer(ctx.store, args, true);
+  const { spec } = rec;
+  const stop = forwardSignals(launch);
   try {
-    const launch = new Launch({ id, plan, fds: [0, 1, 2, ...Array.from({ length: args.preserveFds }, (_, i) => 3 + i)] });
-    const stop = forwardSignals(launch);
     try {
-      await launch.created();
-      ctx.store.write({
-        id, pid: launch.pid, startTime: processStartTime(launch.pid) ?? '', bundle, rootfs: plan.rootfs,
-        created: new Date().toISOString(), owner: '', annotations: spec.annotations ?? {},
-        namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec,
-      });
-      writePidFile(args.pidFile, launch.pid);
+      const notifyFd = rec.notify && listenNotify(rec.notify);
       await launch.start();
+      if (rec.notify && notifyFd !== undefined) forwardReady(rec.notify, notifyFd, () => processStartTime(rec.pid) === rec.startTime);
+      await runHooks(spec.hooks, ['poststart'], hookState(spec, rec.id, rec.bundle, 'running', rec.pid));
     } catch (e) {
+      launch.signal(9);
       await launch.ended;
       throw e;
-    } finally {
-      stop();
     }
-    return exitCode(await launch.ended);
+    const code = exitCode(await launch.ended);
+    for (const w of await runPoststop(spec.hooks, hookState(spec, rec.id, rec.bundle, 'stopped', 0))) process.stderr.write(`warning: ${w}\n`);
+    return code;
   } finally {
-    if (!flags.keep) ctx.store.remove(id);
+    stop();
+    if (!flags.keep) {
+      await containerCgroup(rec).destroy();
+      ctx.store.remove(rec.id);
+    }
   }
 }

@@ -1,0 +1,97 @@
+// Pure logic of images, overlay and volumes: no root, no kernel.
+import t from 'tap';
+import { defaultSpec } from '../../src/spec/defaults.js';
+import { buildPlan } from '../../src/runtime/plan.js';
+import { encodePlan } from '../../src/runtime/protocol.js';
+import { MOUNT_DATA_MAX, hasLowerdirPlus, overlayOps } from '../../src/mounts/overlay.js';
+import { bindVolume, tmpfsVolume } from '../../src/mounts/volumes.js';
+import { entryParts } from '../../src/images/paths.js';
+import { imageSpec, mergeEnv, resolveUser } from '../../src/images/config.js';
+import type { ImageRecord } from '../../src/images/types.js';
+
+t.test('entry names: normalised, and ".." refused', async (t) => {
+  t.same(entryParts('./a//b/./c/'), ['a', 'b', 'c']);
+  t.same(entryParts('/abs/path'), ['abs', 'path'], 'a leading / is inside the layer');
+  t.same(entryParts('./'), []);
+  for (const bad of ['../x', 'a/../../x', 'a/..', '..'])
+    t.throws(() => entryParts(bad), { code: 'EPERM', message: /leads outside the layer/ }, bad);
+  t.throws(() => entryParts('a\0b'), { code: 'EINVAL' });
+});
+
+t.test('users and groups from the image', async (t) => {
+  const files = { passwd: 'root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n', group: 'root:x:0:\nstaff:x:50:\n' };
+  t.same(resolveUser(undefined, files), { uid: 0, gid: 0 });
+  t.same(resolveUser('app', files), { uid: 1000, gid: 1001 });
+  t.same(resolveUser('app:staff', files), { uid: 1000, gid: 50 });
+  t.same(resolveUser('1000', files), { uid: 1000, gid: 1001 }, 'a known uid takes its passwd gid');
+  t.same(resolveUser('42:7', {}), { uid: 42, gid: 7 });
+  t.throws(() => resolveUser('nobody', files), { code: 'ENOENT', message: /not in the image's \/etc\/passwd/ });
+  t.throws(() => resolveUser('app:wheel', files), { code: 'ENOENT' });
+});
+
+t.test('env lists merge by name', async (t) => {
+  t.same(mergeEnv(['PATH=/bin', 'TERM=xterm'], ['PATH=/usr/bin', 'A=1'], ['A=2']), ['PATH=/usr/bin', 'TERM=xterm', 'A=2']);
+});
+
+const rec = (config: ImageRecord['config']): ImageRecord => ({ name: 'x', format: 'oci', id: 'sha256:0', created: '', layers: [], config });
+
+t.test('image config → spec', async (t) => {
+  const s = imageSpec(rec({ Entrypoint: ['/entry'], Cmd: ['a', 'b'], Env: ['X=1'], WorkingDir: '/w', User: '5:6', StopSignal: 'SIGINT', Labels: { l: 'v' } }), { rootfs: '/r' });
+  t.same(s.process!.args, ['/entry', 'a', 'b']);
+  t.same(s.process!.user, { uid: 5, gid: 6 });
+  t.equal(s.process!.cwd, '/w');
+  t.equal(s.process!.terminal, false);
+  t.same(s.root, { path: '/r', readonly: false });
+  t.ok(s.process!.env!.includes('X=1'));
+  t.equal(s.annotations!['org.opencontainers.image.stopSignal'], 'SIGINT');
+  t.equal(s.annotations!.l, 'v');
+  t.same(imageSpec(rec({ Entrypoint: ['/entry'], Cmd: ['a'] }), { rootfs: '/r', args: ['z'] }).process!.args, ['/entry', 'z'], 'args replace Cmd');
+  t.same(imageSpec(rec({ Entrypoint: ['/entry'], Cmd: ['a'] }), { rootfs: '/r', entrypoint: ['/other'] }).process!.args, ['/other'], 'a new entrypoint drops Cmd');
+  t.throws(() => imageSpec(rec({}), { rootfs: '/r' }), { code: 'EINVAL', message: /no Entrypoint or Cmd/ });
+});
+
+t.test('overlay ops: lowerdir+ on 6.8+, mount data on older kernels, a bind for one read-only layer', async (t) => {
+  t.ok(hasLowerdirPlus('6.8.0'));
+  t.ok(hasLowerdirPlus('7.0.1'));
+  t.notOk(hasLowerdirPlus('6.7.12'));
+  t.notOk(hasLowerdirPlus('5.15.0-91-generic'));
+  const o = { lower: ['/l/top', '/l/base'], upper: '/c/upper', work: '/c/work' };
+  t.same(overlayOps(o, '/c/rootfs', '6.18.0'), [
+    { op: 'overlay', step: 'mount the overlay rootfs', target: '/c/rootfs', upper: '/c/upper', work: '/c/work', readonly: false, lower: ['/l/top', '/l/base'] },
+  ]);
+  const [m] = overlayOps({ lower: ['/a:b', '/c,d'], upper: '/u', work: '/w' }, '/t', '6.1.0');
+  t.match(m, { op: 'mount', fstype: 'overlay', data: 'lowerdir=/a\\:b:/c\\,d,upperdir=/u,workdir=/w', where: 'host' });
+  const many = { lower: Array.from({ length: 60 }, (_, i) => `/var/lib/berth/layers/sha256/${String(i).padStart(64, '0')}`) };
+  t.throws(() => overlayOps(many, '/t', '6.1.0'), { code: 'E2BIG', message: new RegExp(`${MOUNT_DATA_MAX}-byte limit`) });
+  t.match(overlayOps(many, '/t', '6.8.0')[0], { op: 'overlay', readonly: true });
+  t.match(overlayOps({ lower: ['/only'] }, '/t', '6.18.0')[0], { op: 'bind', source: '/only', target: '/t', attrSet: 1 });
+  t.throws(() => overlayOps({ lower: [] }, '/t'), { code: 'EINVAL' });
+  t.throws(() => overlayOps({ lower: ['/a'], upper: '/u' }, '/t'), { code: 'EINVAL', message: /both upper and work/ });
+});
+
+t.test('the plan mounts the overlay at root.path before making it the root', async (t) => {
+  const spec = defaultSpec();
+  spec.process!.terminal = false;
+  spec.root = { path: '/c/rootfs', readonly: false };
+  const plan = buildPlan({
+    spec, bundle: '/', host: { cgroupMounts: [] }, preserveFds: 0,
+    overlay: { lower: ['/l/2', '/l/1'], upper: '/c/upper', work: '/c/work' },
+  });
+  const names = plan.ops.map((o) => o.op);
+  const ov = names.indexOf('overlay');
+  t.ok(ov > names.indexOf('fork'), 'in the container process');
+  t.ok(ov < names.indexOf('parentprivate') && ov < names.indexOf('rootfs'), 'before the rootfs is bound');
+  const wire = encodePlan(plan.ops).toString('utf8');
+  t.ok(wire.includes('overlay\0mount the overlay rootfs\x007\0/c/rootfs\0/c/upper\0/c/work\x000\x002\0/l/2\0/l/1\0'), 'wire form: target upper work ro n lower...');
+  const plain = buildPlan({ spec, bundle: '/', host: { cgroupMounts: [] }, preserveFds: 0 });
+  t.notOk(plain.ops.some((o) => o.op === 'overlay'), 'no overlay unless asked');
+});
+
+t.test('volume helpers produce spec mounts', async (t) => {
+  t.same(tmpfsVolume('/tmp'), { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+  t.same(tmpfsVolume('/s', { size: '64m', mode: 0o700, readonly: true, options: ['noexec'] }).options, ['nosuid', 'nodev', 'mode=700', 'size=64m', 'ro', 'noexec']);
+  t.same(bindVolume('/h', '/c'), { destination: '/c', type: 'bind', source: '/h', options: ['rbind', 'rw', 'rprivate'] });
+  t.same(bindVolume('/h', '/c', { readonly: true, propagation: 'slave' }).options, ['rbind', 'ro', 'rslave', 'rro']);
+  t.same(bindVolume('/h', '/c', { recursive: false, propagation: 'shared' }).options, ['bind', 'rw', 'shared']);
+  t.throws(() => bindVolume('rel', '/c'), /absolute/);
+});
