@@ -11,6 +11,7 @@ need g++ g++
 need make make
 need python3 python3
 need ip iproute2
+need nft nftables
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || apt_pkgs+=(libc6-dev)
 if ((${#apt_pkgs[@]})); then
   echo "setup: installing ${apt_pkgs[*]}" >&2

@@ -257,8 +257,11 @@ export class Networks {
     reclaimed?: Lease[],
   ): Promise<T> {
     const dir = this.dir(net.name);
-    if (!existsSync(join(dir, 'network.json'))) throw fail('ENOENT', `unknown network ${JSON.stringify(net.name)} (under ${this.root})`);
+    const gone = () => !existsSync(join(dir, 'network.json'));
+    const unknown = () => fail('ENOENT', `unknown network ${JSON.stringify(net.name)} (under ${this.root})`);
+    if (gone()) throw unknown();
     return withLock(join(dir, 'lock'), async () => {
+      if (gone()) throw unknown(); // removed while we waited for the lock
       const before = this.readTable(net);
       const { table, dead } = reclaim(before, (l) => ownerAlive(l.pid, l.startTime));
       for (const l of dead) await this.cleanLease(l);
