@@ -1,5 +1,6 @@
 // The container process's own settings, applied after the root is in place,
 // and the final exec.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -133,10 +134,27 @@ void op_seccomp(const Op &op) {
     fail("seccomp", errno, "");
 }
 
-// closefds from: every fd from `from` up closes on exec.
+// closefds from: every fd from `from` up closes on exec. Without
+// close_range (an old kernel, or a filter that refuses it), each open fd in
+// /proc/self/fd is marked instead.
 void op_closefds(const Op &op) {
-  if (syscall(SYS_close_range, unsigned(arg_u64(op, 0)), ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
-    fail("close_range", errno, "");
+  unsigned from = unsigned(arg_u64(op, 0));
+  if (syscall(SYS_close_range, from, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0) return;
+  if (errno != ENOSYS && errno != EPERM && errno != EINVAL) fail("close_range", errno, "");
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) fail("open", errno, "/proc/self/fd");
+  char buf[4096];
+  long n;
+  while ((n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+    for (long off = 0; off < n;) {
+      struct dirent64 *d = reinterpret_cast<struct dirent64 *>(buf + off);
+      off += d->d_reclen;
+      int fd = atoi(d->d_name);
+      if (d->d_name[0] < '0' || d->d_name[0] > '9' || unsigned(fd) < from || fd == dir) continue;
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+  }
+  close(dir);
 }
 
 static int g_fifo_fd = -1;

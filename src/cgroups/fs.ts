@@ -3,7 +3,7 @@
 // through the libuv threadpool each.
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsError } from './errors.js';
+import { CgroupError, fsError } from './errors.js';
 
 /** Said after an error; a function when it costs a read to say. */
 export type Hint = string | ((code: string | undefined) => string | undefined);
@@ -115,6 +115,16 @@ export function removeDir(dir: string, step: string): boolean {
     if (code === 'ENOENT') return true;
     if (code === 'EBUSY' || code === 'ENOTEMPTY' || code === 'EAGAIN') return false;
     throw fsError(e, step);
+  }
+}
+
+/** Removes `dir` and every cgroup below it, deepest first; a cgroup is busy while its last tasks finish exiting. */
+export async function removeTree(dir: string, step: string): Promise<void> {
+  for (const d of treeBottomUp(dir)) {
+    for (let wait = 1, waited = 0; !removeDir(d, step); waited += wait, wait = Math.min(wait * 2, 50)) {
+      if (waited > 5000) throw new CgroupError(`EBUSY: cannot remove cgroup '${d}'`, { code: 'EBUSY', step, path: d, syscall: 'rmdir' });
+      await sleep(wait);
+    }
   }
 }
 

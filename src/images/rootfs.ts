@@ -48,7 +48,11 @@ export function imageRootfs(name: string, opts: RootfsOptions): PreparedRootfs {
   const layers = rec.layers.map((l) => l.diffId);
   for (const l of layers)
     if (!existsSync(store.layer(l))) throw imageError('ENOENT', `layer ${l} of ${name} is missing from the store`, { step: 'prepare rootfs' });
-  return prepare(store, opts, layers.map((l) => store.layer(l)).reverse(), { id: opts.id, image: name, layers });
+  // Top first, as overlayfs wants them. A layer listed twice keeps only its
+  // upper place: the lower copy could change nothing the upper one does not
+  // restore, and overlayfs refuses one directory twice.
+  const lower = [...new Set(layers.map((l) => store.layer(l)).reverse())];
+  return prepare(store, opts, lower, { id: opts.id, image: name, layers });
 }
 
 /** An overlay over a plain directory: the container's changes are thrown away with it (nspawn's --ephemeral). */

@@ -53,9 +53,6 @@ export class Store {
   containerIds(): string[] {
     return ls(join(this.dir, 'containers'));
   }
-  volume(name: string): string {
-    return join(this.dir, 'volumes', name);
-  }
 
   /** Bytes of a stored layer's tar, as recorded when it was unpacked (0 if unknown). */
   layerSize(diffId: string): number {

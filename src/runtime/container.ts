@@ -12,7 +12,7 @@ import type { OverlayRootfs } from '../mounts/overlay.js';
 import { NetworkAttachment, type NetworkInfo, type NetworkOption } from '../netns/attach.js';
 import { BerthError } from './errors.js';
 import { hostFacts } from './host.js';
-import { hookState, runHooks, runPoststop } from './hooks.js';
+import { hookState, runPoststop, runWarning } from './hooks.js';
 import { Launch, type Ended } from './launch.js';
 import { buildPlan } from './plan.js';
 import { signalName, signalNumber } from './signals.js';
@@ -113,6 +113,7 @@ export class Container {
       if (opts.network !== undefined) spec = (net = NetworkAttachment.prepare(opts.network, id)).adjustSpec(spec);
       // A network is set up while the process waits to exec.
       plan = buildPlan({ id, spec, bundle: resolve(opts.bundle ?? '.'), host: hostFacts(), preserveFds: extra.length, overlay: opts.overlay, cgroup: true, waitForStart: net ? true : opts.waitForStart });
+      for (const w of plan.warnings) process.emitWarning(w, 'BerthWarning');
       const l = spec.linux;
       cgroup = openCgroup({ path: cgroupPlacement(l?.cgroupsPath, id), resources: l?.resources, devices: l?.devices });
     } catch (e) {
@@ -175,7 +176,8 @@ export class Container {
       await this.result;
       throw e;
     }
-    await runHooks(this.spec.hooks, ['poststart'], hookState(this.spec, this.id, this.bundle, 'running', this.pid));
+    for (const w of await runWarning(this.spec.hooks, 'poststart', hookState(this.spec, this.id, this.bundle, 'running', this.pid)))
+      process.emitWarning(w, 'BerthHookWarning');
   }
 
   /** Resolves with the exit once the container's process has ended (watched through a pidfd). */

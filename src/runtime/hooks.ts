@@ -60,9 +60,11 @@ export async function runHooks(hooks: Hooks | undefined, names: (keyof Hooks)[],
   for (const name of names) for (const h of hooks?.[name] ?? []) await runOne(h, name, state);
 }
 
-/** poststop: failures are warnings (the spec says so), returned for the caller to report. */
-export async function runPoststop(hooks: Hooks | undefined, state: HookState): Promise<string[]> {
+/** poststart and poststop: failures are warnings (the spec says so), returned for the caller to report. */
+export async function runWarning(hooks: Hooks | undefined, name: 'poststart' | 'poststop', state: HookState): Promise<string[]> {
   const warnings: string[] = [];
-  for (const h of hooks?.poststop ?? []) await runOne(h, 'poststop', state).catch((e: Error) => warnings.push(e.message));
+  for (const h of hooks?.[name] ?? []) await runOne(h, name, state).catch((e: Error) => warnings.push(e.message));
   return warnings;
 }
+
+export const runPoststop = (hooks: Hooks | undefined, state: HookState) => runWarning(hooks, 'poststop', state);

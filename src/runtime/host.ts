@@ -1,8 +1,12 @@
 // Facts about the host that plans depend on, read once per process.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { MountHost } from '../mounts/plan.js';
 
-export interface HostFacts extends MountHost {}
+export interface HostFacts extends MountHost {
+  /** AppArmor and SELinux are enabled on this kernel. */
+  apparmor: boolean;
+  selinux: boolean;
+}
 
 let cached: HostFacts | undefined;
 
@@ -21,6 +25,13 @@ export function hostFacts(): HostFacts {
     if ((fstype === 'cgroup' || fstype === 'cgroup2') && path.startsWith('/sys/fs/cgroup'))
       cgroupMounts.push({ path, fstype });
   }
-  cached = { cgroupMounts };
+  const apparmor = (() => {
+    try {
+      return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    } catch {
+      return false;
+    }
+  })();
+  cached = { cgroupMounts, apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
   return cached;
 }

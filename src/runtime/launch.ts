@@ -170,8 +170,13 @@ export class Launch {
   /** prestart and createRuntime hooks, in the runtime namespace, while the container process waits. */
   private runCreateHooks() {
     const h = this.opts.plan.hooks;
-    const state = h && { ...h.state, pid: this.pid };
-    (h ? runHooks(h.hooks, ['prestart', 'createRuntime'], state!) : Promise.resolve()).then(
+    const run = async () => {
+      if (!h) return;
+      // prestart (the older hook) is told "created", as crun does; createRuntime "creating".
+      await runHooks(h.hooks, ['prestart'], { ...h.state, status: 'created', pid: this.pid });
+      await runHooks(h.hooks, ['createRuntime'], { ...h.state, pid: this.pid });
+    };
+    run().then(
       () => this.sock.write(ACK),
       (e) => {
         this.error ??= withStep(e, 'createRuntime hooks', this.id);

@@ -55,6 +55,8 @@ export interface ExecPlanInput {
 
 export interface Plan {
   ops: Op[];
+  /** What the spec asks that this host cannot do and berth leaves out (AppArmor, SELinux labels). */
+  warnings: string[];
   /** prestart/createRuntime hooks, which Node runs at `sync hooks`. */
   hooks?: { hooks: Hooks; state: Omit<HookState, 'pid'> };
   /** The process waits for Node's start (else it execs right away). */
@@ -124,11 +126,12 @@ function processOps(proc: Process, o: ProcessOpts): Op[] {
   const env = proc.env ?? [];
   const searchPath = env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   const seccomp: Op | undefined = o.seccomp && { op: 'seccomp', step: 'load seccomp filter', flags: o.seccomp.flags, program: o.seccomp.program };
+  // fds first: a profile need not allow close_range.
+  ops.push({ op: 'closefds', step: 'close fds', from: 3 + o.preserveFds });
   // Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter:
   // load it while we are still root. With it, as late as possible (runc's order).
   if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
   ops.push(
-    { op: 'closefds', step: 'close fds', from: 3 + o.preserveFds },
     { op: 'bounding', step: 'set capabilities', keep: capMask(caps.bounding) },
     { op: 'keepcaps', step: 'set user' },
     { op: 'user', step: 'set user', uid: user.uid, gid: user.gid, groups: user.additionalGids ?? [] },
@@ -200,22 +203,42 @@ function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean
 
 const CGROUP_SYNC: Op = { op: 'sync', step: 'join cgroup', name: 'cgroup' };
 
+/**
+ * AppArmor and SELinux: on a host without them the fields are left out with
+ * a warning (runc and crun refuse); on a host with them berth cannot apply
+ * them yet, so it refuses rather than run the process unconfined.
+ */
+function securityWarnings(spec: Spec, host: HostFacts): string[] {
+  const w: string[] = [];
+  const check = (value: string | undefined, field: string, on: boolean, name: string) => {
+    if (!value) return;
+    if (on) throw new SpecError(field, `${name} is enabled on this host, and berth cannot apply ${name} labels yet`);
+    w.push(`${field}: ${JSON.stringify(value)} ignored: ${name} is not enabled on this host`);
+  };
+  check(spec.process?.apparmorProfile, 'process.apparmorProfile', host.apparmor, 'AppArmor');
+  check(spec.process?.selinuxLabel, 'process.selinuxLabel', host.selinux, 'SELinux');
+  check(spec.linux?.mountLabel, 'linux.mountLabel', host.selinux, 'SELinux');
+  return w;
+}
+
 export function buildPlan(input: PlanInput): Plan {
   const { spec } = input;
   const proc = spec.process;
   if (!proc?.args?.length) throw new SpecError('process.args', 'the container has no process to run');
   if (!spec.root?.path) throw new SpecError('root.path', 'must be a non-empty string');
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(input.bundle, spec.root.path);
-  const namespaces = spec.linux?.namespaces ?? [];
-  const mountNs = namespaces.find((n) => n.type === 'mount');
-  if (!mountNs) throw new SpecError('linux.namespaces', 'a "mount" namespace is required');
+  // No mount namespace asked for: berth makes one anyway (as crun does)
+  // rather than mount and pivot in the host's; the README says so.
+  const asked = spec.linux?.namespaces ?? [];
+  const namespaces = asked.some((n) => n.type === 'mount') ? asked : [...asked, { type: 'mount' as const }];
 
   const waitForStart = input.waitForStart !== false || !!input.execFifo;
   const { ops, newTypes } = namespaceOps(namespaces, spec, input.detach ?? false, !waitForStart && !input.detach);
   // First of all: a new cgroup namespace is rooted at the cgroup its maker is in, and the container's process inherits it.
   if (input.cgroup) ops.unshift(CGROUP_SYNC);
   const userns = namespaces.some((n) => n.type === 'user');
-  if (!mountNs.path) ops.push(...rootfsOps(spec, input, rootfs, userns));
+  // A joined mount namespace gets the root set up in it too, as with runc.
+  ops.push(...rootfsOps(spec, input, rootfs, userns));
 
   if (spec.hostname !== undefined || spec.domainname !== undefined) {
     if (!newTypes.has('uts') && !namespaces.some((n) => n.type === 'uts'))
@@ -227,7 +250,7 @@ export function buildPlan(input: PlanInput): Plan {
   const seccomp = spec.linux?.seccomp && compileSeccomp(spec.linux.seccomp);
   const startHooks = hookOps(spec.hooks, 'startContainer', hookStateBase(spec, input, 'created'));
   ops.push(...processOps(proc, { ...input, seccomp, startHooks }));
-  const plan: Plan = { ops, rootfs, waitForStart };
+  const plan: Plan = { ops, rootfs, waitForStart, warnings: securityWarnings(spec, input.host) };
   if (spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length) plan.hooks = { hooks: spec.hooks, state: hookStateBase(spec, input, 'creating') };
   if (newTypes.has('user'))
     plan.userns = { uidMappings: mapText(spec.linux?.uidMappings), gidMappings: mapText(spec.linux?.gidMappings) };
@@ -243,5 +266,5 @@ export function buildExecPlan(input: ExecPlanInput): Plan {
   if (input.consoleSocket && proc.terminal) ops.unshift({ op: 'console', step: 'connect the console socket', path: input.consoleSocket });
   if (input.cgroup) ops.unshift(CGROUP_SYNC);
   ops.push(...processOps(proc, { ...input, seccomp: input.seccomp && compileSeccomp(input.seccomp) }));
-  return { ops, rootfs: '/', waitForStart: true };
+  return { ops, rootfs: '/', waitForStart: true, warnings: [] };
 }

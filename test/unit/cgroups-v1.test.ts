@@ -218,3 +218,13 @@ t.test('hierarchies: co-mounted controllers are one; placement', async (t) => {
   t.throws(() => cgroupPlacement('/', 'x'), /not the root itself/);
   t.throws(() => cgroupPlacement('system.slice:docker:abc', 'x'), /systemd/);
 });
+
+t.test('a cgroup holding the caller is neither frozen nor killed', async (t) => {
+  const root = fakeRoot(t, ['berth/me']);
+  writeFileSync(join(root, 'pids/berth/me/cgroup.procs'), `${process.pid}\n`);
+  const cg = openCgroup({ root, version: 1, path: 'berth/me' });
+  await t.rejects(cg.freeze(), { code: 'EDEADLK', message: /holds this process/ });
+  await t.rejects(cg.killAll(), { code: 'EDEADLK' });
+  await t.rejects(cg.destroy(), { code: 'EDEADLK' });
+  t.equal(read(root, 'freezer', 'freezer.state', 'berth/me'), '', 'nothing was written');
+});

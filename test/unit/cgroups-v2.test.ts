@@ -151,3 +151,13 @@ t.test('killAll writes cgroup.kill and waits until the cgroup is empty', async (
   await cg.killAll(2000);
   t.equal(read(root, 'cgroup.kill'), '1');
 });
+
+t.test('a cgroup holding the caller is neither frozen nor killed', async (t) => {
+  const root = fakeRoot(t);
+  writeFileSync(join(root, 'berth/c1/cgroup.procs'), `${process.pid}\n`);
+  writeFileSync(join(root, 'berth/c1/cgroup.events'), 'populated 1\nfrozen 0\n');
+  const cg = openCgroup({ root, version: 2, path: 'berth/c1' });
+  await t.rejects(cg.freeze(), { code: 'EDEADLK' });
+  await t.rejects(cg.destroy(), { code: 'EDEADLK' });
+  t.equal(read(root, 'cgroup.kill'), '', 'not killed');
+});

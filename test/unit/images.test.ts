@@ -6,6 +6,7 @@ import { encodePlan } from '../../src/runtime/protocol.js';
 import { MOUNT_DATA_MAX, hasLowerdirPlus, overlayOps } from '../../src/mounts/overlay.js';
 import { bindVolume, tmpfsVolume } from '../../src/mounts/volumes.js';
 import { entryParts } from '../../src/images/paths.js';
+import { isLayoutMember } from '../../src/images/tarindex.js';
 import { imageSpec, mergeEnv, resolveUser } from '../../src/images/config.js';
 import type { ImageRecord } from '../../src/images/types.js';
 
@@ -74,7 +75,7 @@ t.test('the plan mounts the overlay at root.path before making it the root', asy
   spec.process!.terminal = false;
   spec.root = { path: '/c/rootfs', readonly: false };
   const plan = buildPlan({
-    spec, bundle: '/', host: { cgroupMounts: [] }, preserveFds: 0,
+    spec, bundle: '/', host: { cgroupMounts: [], apparmor: false, selinux: false }, preserveFds: 0,
     overlay: { lower: ['/l/2', '/l/1'], upper: '/c/upper', work: '/c/work' },
   });
   const names = plan.ops.map((o) => o.op);
@@ -83,7 +84,7 @@ t.test('the plan mounts the overlay at root.path before making it the root', asy
   t.ok(ov < names.indexOf('parentprivate') && ov < names.indexOf('rootfs'), 'before the rootfs is bound');
   const wire = encodePlan(plan.ops).toString('utf8');
   t.ok(wire.includes('overlay\0mount the overlay rootfs\x007\0/c/rootfs\0/c/upper\0/c/work\x000\x002\0/l/2\0/l/1\0'), 'wire form: target upper work ro n lower...');
-  const plain = buildPlan({ spec, bundle: '/', host: { cgroupMounts: [] }, preserveFds: 0 });
+  const plain = buildPlan({ spec, bundle: '/', host: { cgroupMounts: [], apparmor: false, selinux: false }, preserveFds: 0 });
   t.notOk(plain.ops.some((o) => o.op === 'overlay'), 'no overlay unless asked');
 });
 
@@ -94,4 +95,11 @@ t.test('volume helpers produce spec mounts', async (t) => {
   t.same(bindVolume('/h', '/c', { readonly: true, propagation: 'slave' }).options, ['rbind', 'ro', 'rslave', 'rro']);
   t.same(bindVolume('/h', '/c', { recursive: false, propagation: 'shared' }).options, ['bind', 'rw', 'shared']);
   t.throws(() => bindVolume('rel', '/c'), /absolute/);
+});
+
+t.test('what an image archive may hold, and what shows a rootfs tarball', async (t) => {
+  const hex = 'a'.repeat(64);
+  for (const n of ['', 'oci-layout', 'index.json', 'manifest.json', 'repositories', 'blobs', 'blobs/sha256', `blobs/sha256/${hex}`, hex, `${hex}/layer.tar`, `${hex}/VERSION`, `${hex}/json`, `${hex}.json`])
+    t.ok(isLayoutMember(n), n || '(root)');
+  for (const n of ['bin', 'etc/passwd', 'blobs/sha256/x/y', `${hex}/other`, 'index.json.bak']) t.notOk(isLayoutMember(n), n);
 });

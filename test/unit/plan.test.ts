@@ -9,7 +9,7 @@ import { capMask } from '../../src/runtime/caps.js';
 import { defaultSpec } from '../../src/spec/defaults.js';
 import type { Spec } from '../../src/spec/types.js';
 
-const host = { cgroupMounts: [{ path: '/sys/fs/cgroup/memory', fstype: 'cgroup' as const }] };
+const host = { cgroupMounts: [{ path: '/sys/fs/cgroup/memory', fstype: 'cgroup' as const }], apparmor: false, selinux: false };
 const names = (ops: Op[]) => ops.map((o) => o.op);
 const fieldOf = (fn: () => unknown) => {
   try {
@@ -78,8 +78,18 @@ t.test('OCI create: the exec fifo opened before pivot, checked exec, ready on th
 });
 
 t.test('errors name the field', async (t) => {
-  t.equal(fieldOf(() => plan((s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount')))), 'linux.namespaces');
+  t.equal(fieldOf(() => plan((s) => (s.process!.args = []))), 'process.args');
   t.equal(fieldOf(() => plan((s) => (s.process!.terminal = true))), 'process.terminal');
+});
+
+t.test('no mount namespace in the spec: one is made anyway, never the host\'s', async (t) => {
+  const p = plan((s) => {
+    s.linux!.namespaces = [{ type: 'pid' }];
+    delete s.hostname;
+  });
+  const u = p.ops.find((o) => o.op === 'unshare');
+  t.ok(u && 'flags' in u && u.flags & 0x00020000, 'CLONE_NEWNS');
+  t.ok(names(p.ops).includes('pivot'));
 });
 
 t.test('exec joins every namespace of the container by /proc path', async (t) => {

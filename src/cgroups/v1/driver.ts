@@ -8,8 +8,8 @@ import type { Resources } from '../../spec/types.js';
 import { Files, type Controller } from '../controller.js';
 import { cpuset, fillCpusets } from '../cpuset.js';
 import type { CgroupConfig, CgroupDriver, FreezerState, OomEvent } from '../driver.js';
-import { CgroupError, badValue } from '../errors.js';
-import { exists, mkdirs, parseKeyed, procsBelow, readKeyed, readText, removeDir, sleep, treeBottomUp, writeValue } from '../fs.js';
+import { CgroupError, badValue, busyError, freezeTimeout, killTimeout, selfError } from '../errors.js';
+import { exists, mkdirs, parseKeyed, procsBelow, readKeyed, readText, removeDir, removeTree, sleep, writeValue } from '../fs.js';
 import { pids as pidsController } from '../pids.js';
 import { EventQueue } from '../queue.js';
 import { rdma } from '../rdma.js';
@@ -69,10 +69,7 @@ export class V1Driver implements CgroupDriver {
   private applied: Resources;
   private prefix: string;
 
-  constructor(
-    root: string,
-    private cfg: CgroupConfig,
-  ) {
+  constructor(root: string, cfg: CgroupConfig) {
     this.path = cfg.path;
     this.hierarchies = v1Hierarchies(root);
     this.applied = cfg.resources ?? {};
@@ -113,12 +110,7 @@ export class V1Driver implements CgroupDriver {
           fillCpusets(this.path.split('/').map((_, i, parts) => join(h.mount, ...parts.slice(0, i + 1))), 'create cgroup');
       }
       const busy = procsBelow(this.dir(this.primary()));
-      if (busy.length)
-        throw new CgroupError(`linux.cgroupsPath: cgroup ${this.path} already has processes (${busy.slice(0, 5).join(', ')})`, {
-          code: 'EBUSY',
-          step: 'create cgroup',
-          field: 'linux.cgroupsPath',
-        });
+      if (busy.length) throw busyError(this.path, busy);
       this.apply(r);
     } catch (e) {
       for (const d of made.reverse()) removeDir(d, 'remove cgroup');
@@ -181,6 +173,7 @@ export class V1Driver implements CgroupDriver {
 
   async freeze(timeoutMs = 5000): Promise<void> {
     const f = this.need('freezer', 'pause');
+    if (this.allPids().includes(process.pid)) throw selfError(this.path, 'pause');
     const start = Date.now();
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
       // Written again each time: a task that forked meanwhile is caught by the next write.
@@ -188,11 +181,7 @@ export class V1Driver implements CgroupDriver {
       if (f.read('freezer.state')?.trim() === 'FROZEN') return;
       if (Date.now() - start > timeoutMs) {
         f.write('freezer.state', 'THAWED', 'freezer.state');
-        throw new CgroupError(`ETIMEDOUT: the cgroup ${this.path} did not freeze within ${timeoutMs} ms; it was thawed again`, {
-          code: 'ETIMEDOUT',
-          step: 'pause',
-          path: f.path('freezer.state'),
-        });
+        throw freezeTimeout(this.path, timeoutMs, f.path('freezer.state'));
       }
       await sleep(wait);
     }
@@ -230,8 +219,9 @@ export class V1Driver implements CgroupDriver {
     for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
       const pids = this.allPids();
       if (!pids.length) return;
+      if (pids.includes(process.pid)) throw selfError(this.path, 'kill');
       if (Date.now() - start > timeoutMs)
-        throw new CgroupError(`ETIMEDOUT: processes ${pids.join(', ')} in cgroup ${this.path} survived SIGKILL for ${timeoutMs} ms`, { code: 'ETIMEDOUT', step: 'kill' });
+        throw killTimeout(this.path, pids, timeoutMs);
       // Frozen, nobody forks between the listing and the kill; a frozen task dies once thawed.
       if (freezer) await this.freeze(1000).catch(() => {});
       for (const pid of freezer ? this.allPids() : pids) {
@@ -249,14 +239,7 @@ export class V1Driver implements CgroupDriver {
   async destroy(): Promise<void> {
     if (!this.hierarchies.some((h) => exists(this.dir(h)))) return;
     await this.killAll();
-    for (const h of this.hierarchies) {
-      for (const d of treeBottomUp(this.dir(h))) {
-        for (let i = 0; !removeDir(d, 'remove cgroup'); i++) {
-          if (i > 100) throw new CgroupError(`EBUSY: cannot remove cgroup '${d}'`, { code: 'EBUSY', step: 'remove cgroup', path: d, syscall: 'rmdir' });
-          await sleep(10);
-        }
-      }
-    }
+    for (const h of this.hierarchies) await removeTree(this.dir(h), 'remove cgroup');
   }
 
   async oomKills(): Promise<number> {

@@ -6,7 +6,7 @@ import type { Controller, Files } from '../controller.js';
 import { setFields } from '../controller.js';
 import { badValue } from '../errors.js';
 import { readKeyed } from '../fs.js';
-import type { MemoryEntry, Stats } from '../stats.js';
+import type { MemoryEntry } from '../stats.js';
 
 const LIMIT = 'memory.limit_in_bytes';
 const SWAP = 'memory.memsw.limit_in_bytes';

@@ -7,8 +7,8 @@ import type { Resources } from '../../spec/types.js';
 import { Files, type Controller } from '../controller.js';
 import { cpuset } from '../cpuset.js';
 import type { CgroupConfig, CgroupDriver, FreezerState, OomEvent } from '../driver.js';
-import { CgroupError, badValue } from '../errors.js';
-import { exists, mkdirs, parseKeyed, procsBelow, readKeyed, readText, removeDir, sleep, treeBottomUp, writeValue } from '../fs.js';
+import { badValue, busyError, freezeTimeout, killTimeout, selfError } from '../errors.js';
+import { exists, mkdirs, parseKeyed, procsBelow, readKeyed, readText, removeDir, removeTree, sleep, writeValue } from '../fs.js';
 import { mergeResources, pickResources } from '../merge.js';
 import { pids as pidsController } from '../pids.js';
 import { EventQueue } from '../queue.js';
@@ -66,10 +66,7 @@ export class V2Driver implements CgroupDriver {
   private applied: Resources;
   private prefix: string;
 
-  constructor(
-    private root: string,
-    cfg: CgroupConfig,
-  ) {
+  constructor(private root: string, cfg: CgroupConfig) {
     this.path = cfg.path;
     this.dir = join(root, cfg.path);
     this.applied = cfg.resources ?? {};
@@ -90,12 +87,7 @@ export class V2Driver implements CgroupDriver {
     try {
       this.enableControllers();
       const busy = procsBelow(this.dir);
-      if (busy.length)
-        throw new CgroupError(`linux.cgroupsPath: cgroup ${this.path} already has processes (${busy.slice(0, 5).join(', ')})`, {
-          code: 'EBUSY',
-          step: 'create cgroup',
-          field: 'linux.cgroupsPath',
-        });
+      if (busy.length) throw busyError(this.path, busy);
       this.check(this.applied);
       this.apply(this.applied);
     } catch (e) {
@@ -184,14 +176,11 @@ export class V2Driver implements CgroupDriver {
 
   async freeze(timeoutMs = 5000): Promise<void> {
     const f = this.files('pause');
+    if (procsBelow(this.dir).includes(process.pid)) throw selfError(this.path, 'pause');
     f.write('cgroup.freeze', '1', 'cgroup.freeze');
     if (await waitFor(f.path('cgroup.events'), () => this.event('frozen') === 1, timeoutMs)) return;
     f.write('cgroup.freeze', '0', 'cgroup.freeze');
-    throw new CgroupError(`ETIMEDOUT: the cgroup ${this.path} did not freeze within ${timeoutMs} ms; it was thawed again`, {
-      code: 'ETIMEDOUT',
-      step: 'pause',
-      path: f.path('cgroup.freeze'),
-    });
+    throw freezeTimeout(this.path, timeoutMs, f.path('cgroup.freeze'));
   }
 
   async thaw(): Promise<void> {
@@ -210,6 +199,7 @@ export class V2Driver implements CgroupDriver {
   async killAll(timeoutMs = 10_000): Promise<void> {
     if (!exists(this.dir)) return;
     const f = this.files('kill');
+    if (procsBelow(this.dir).includes(process.pid)) throw selfError(this.path, 'kill');
     const populated = () => this.event('populated') === 1;
     if (f.has('cgroup.kill')) {
       // One write kills the whole subtree, frozen or not, with no fork race.
@@ -229,21 +219,13 @@ export class V2Driver implements CgroupDriver {
       }
     }
     if (!(await waitFor(f.path('cgroup.events'), () => !populated(), timeoutMs)))
-      throw new CgroupError(`ETIMEDOUT: processes ${procsBelow(this.dir).join(', ')} in cgroup ${this.path} survived SIGKILL for ${timeoutMs} ms`, {
-        code: 'ETIMEDOUT',
-        step: 'kill',
-      });
+      throw killTimeout(this.path, procsBelow(this.dir), timeoutMs);
   }
 
   async destroy(): Promise<void> {
     if (!exists(this.dir)) return;
     await this.killAll();
-    for (const d of treeBottomUp(this.dir)) {
-      for (let i = 0; !removeDir(d, 'remove cgroup'); i++) {
-        if (i > 100) throw new CgroupError(`EBUSY: cannot remove cgroup '${d}'`, { code: 'EBUSY', step: 'remove cgroup', path: d, syscall: 'rmdir' });
-        await sleep(10);
-      }
-    }
+    await removeTree(this.dir, 'remove cgroup');
   }
 
   async oomKills(): Promise<number> {

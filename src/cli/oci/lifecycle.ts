@@ -1,13 +1,13 @@
 // The container operations the verbs share: create (runc's exec-fifo model),
 // start, kill, delete. State lives in the store; the container's process
 // outlives this command and is adopted by the caller's subreaper.
-import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
 import { resolve } from 'node:path';
 import { native } from '../../native.js';
 import { BerthError } from '../../runtime/errors.js';
 import { hostFacts } from '../../runtime/host.js';
 import { Launch } from '../../runtime/launch.js';
-import { hookState, runHooks, runPoststop } from '../../runtime/hooks.js';
+import { hookState, runPoststop, runWarning } from '../../runtime/hooks.js';
 import { buildPlan } from '../../runtime/plan.js';
 import { signalNumber } from '../../runtime/signals.js';
 import { processStartTime, type StateRecord, type StateStore } from '../../runtime/state.js';
@@ -63,7 +63,10 @@ export async function launchContainer(store: StateStore, a: CreateArgs, attached
   const cgroup = openCgroup({ path: cgroupPath, resources: spec.linux?.resources, devices: spec.linux?.devices });
   try {
     const fifo = attached ? undefined : store.fifo(a.id);
-    if (fifo) native().mkfifo(fifo, 0o622);
+    if (fifo) {
+      native().mkfifo(fifo, 0o622);
+      chmodSync(fifo, 0o622); // not cut by our umask: a user-namespace root must open it
+    }
     await cgroup.create();
     const plan = buildPlan({
       id: a.id,
@@ -76,6 +79,7 @@ export async function launchContainer(store: StateStore, a: CreateArgs, attached
       detach: !attached,
       cgroup: true,
     });
+    for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
     const launch = new Launch({ id: a.id, plan, fds: fdList(passed), cgroup });
     try {
       await launch.created();
@@ -148,9 +152,10 @@ function releaseFifo(store: StateStore, rec: StateRecord): void {
   unlinkSync(fifo);
 }
 
-/** poststart hooks: after the process started, before `start` returns; a failure fails start. */
+/** poststart hooks: after the process started, before `start` returns; a failure is a warning (OCI runtime spec). */
 export async function poststart(rec: StateRecord): Promise<void> {
-  await runHooks(rec.spec.hooks, ['poststart'], hookState(rec.spec, rec.id, rec.bundle, 'running', rec.pid));
+  for (const w of await runWarning(rec.spec.hooks, 'poststart', hookState(rec.spec, rec.id, rec.bundle, 'running', rec.pid)))
+    process.stderr.write(`warning: ${w}\n`);
 }
 
 /** A pidfd for the container's process, checked against its start time (pid reuse). */
@@ -192,9 +197,10 @@ export function waitGone(rec: StateRecord, timeoutMs: number): boolean {
 
 export async function deleteContainer(store: StateStore, rec: StateRecord, force: boolean): Promise<void> {
   const status = store.status(rec);
-  if (status === 'running' || status === 'paused') {
-    if (!force) throw new BerthError(`cannot delete container ${rec.id} that is not stopped: ${status}`, { code: 'EBUSY', step: 'delete', containerId: rec.id });
-  }
+  // The runtime spec: deleting a container that is not stopped is an error
+  // (runc and crun let a created one go; --force does here).
+  if (status !== 'stopped' && !force)
+    throw new BerthError(`cannot delete container ${rec.id} that is not stopped: ${status}`, { code: 'EBUSY', step: 'delete', containerId: rec.id });
   if (status !== 'stopped') {
     const fd = openProcess(rec);
     if (fd !== undefined) {

@@ -1,5 +1,5 @@
 // run: create + start + wait (or -d: create + start and return).
-import { hookState, runHooks, runPoststop } from '../../runtime/hooks.js';
+import { hookState, runPoststop } from '../../runtime/hooks.js';
 import { needArgs, parseArgs } from './args.js';
 import { containerCgroup } from './cgroup.js';
 import type { Context } from './context.js';
@@ -34,7 +34,7 @@ export async function run(ctx: Context, argv: string[]): Promise<number> {
       const notifyFd = rec.notify && listenNotify(rec.notify);
       await launch.start();
       if (rec.notify && notifyFd !== undefined) forwardReady(rec.notify, notifyFd, () => processStartTime(rec.pid) === rec.startTime);
-      await runHooks(spec.hooks, ['poststart'], hookState(spec, rec.id, rec.bundle, 'running', rec.pid));
+      await poststart(rec);
     } catch (e) {
       launch.signal(9);
       await launch.ended;
