@@ -218,6 +218,16 @@ function securityWarnings(spec: Spec, host: HostFacts): string[] {
   check(spec.process?.apparmorProfile, 'process.apparmorProfile', host.apparmor, 'AppArmor');
   check(spec.process?.selinuxLabel, 'process.selinuxLabel', host.selinux, 'SELinux');
   check(spec.linux?.mountLabel, 'linux.mountLabel', host.selinux, 'SELinux');
+  // Fields berth does not apply yet: refused, never silently dropped.
+  const unsupported: [unknown, string][] = [
+    [spec.linux?.timeOffsets, 'linux.timeOffsets'],
+    [spec.linux?.personality, 'linux.personality'],
+    [spec.linux?.intelRdt, 'linux.intelRdt'],
+    [spec.process?.scheduler, 'process.scheduler'],
+    [spec.process?.ioPriority, 'process.ioPriority'],
+    [spec.process?.execCPUAffinity, 'process.execCPUAffinity'],
+  ];
+  for (const [v, field] of unsupported) if (v !== undefined && v !== null) throw new SpecError(field, 'is not supported by berth yet');
   return w;
 }
 
