@@ -284,7 +284,15 @@ t.test('a container that died without delete: the next call reclaims its address
   } catch {
     // it died with its parent
   }
-  await until(() => !existsSync(`/proc/${pid}`) || /^\S+ \S+ Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), 5000, 'the container to die');
+  // Gone, or a zombie; it may vanish between two looks, so a failed read counts as gone.
+  const dead = () => {
+    try {
+      return /^\S+ \S+ Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return true;
+    }
+  };
+  await until(dead, 5000, 'the container to die');
   t.same(nets.leases(net), [], 'a dead owner holds nothing');
   // The next allocation on the full /30 reclaims the address and removes the leftovers.
   const next = await create({ spec: spec(['true']), network: { mode: 'bridge', networks: ['crash'], root } });
