@@ -66,23 +66,11 @@ static Napi::Value UnwatchEventfd(const Napi::CallbackInfo &info) {
 // unwatchEventfd; the fd stays the caller's.
 static Napi::Value WatchEventfd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return ThrowErrno(env, EINVAL, "napi_get_uv_event_loop");
   EventfdWatch *w = new EventfdWatch();
   w->fd = info[0].As<Napi::Number>().Int32Value();
   w->env = env;
   w->callback = Napi::Persistent(info[1].As<Napi::Function>());
-  int r = uv_poll_init(loop, &w->poll, w->fd);
-  if (r < 0) {
-    delete w;
-    return ThrowErrno(env, -r, "uv_poll_init");
-  }
-  w->poll.data = w;
-  r = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
-  if (r < 0) {
-    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnClosed);
-    return ThrowErrno(env, -r, "uv_poll_start");
-  }
+  if (!StartReadPoll(env, w, w->fd, OnReadable, OnClosed)) return env.Undefined();
   uv_unref(reinterpret_cast<uv_handle_t *>(&w->poll));
   w->id = g_next_id++;
   g_watches[w->id] = w;

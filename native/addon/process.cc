@@ -135,23 +135,11 @@ static void OnReadable(uv_poll_t *h, int status, int) {
 // child behind pidfd exits, and reaps it. The pidfd stays the caller's.
 static Napi::Value WatchExit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return ThrowErrno(env, EINVAL, "napi_get_uv_event_loop");
   ExitWatch *w = new ExitWatch();
   w->pidfd = info[0].As<Napi::Number>().Int32Value();
   w->env = env;
   w->callback = Napi::Persistent(info[1].As<Napi::Function>());
-  int r = uv_poll_init(loop, &w->poll, w->pidfd);
-  if (r < 0) {
-    delete w;
-    return ThrowErrno(env, -r, "uv_poll_init");
-  }
-  w->poll.data = w;
-  r = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
-  if (r < 0) {
-    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnClosed);
-    return ThrowErrno(env, -r, "uv_poll_start");
-  }
+  StartReadPoll(env, w, w->pidfd, OnReadable, OnClosed);
   return env.Undefined();
 }
 
