@@ -1,5 +1,5 @@
 // Shared by the tests: the busybox rootfs (test/make-rootfs.sh) and specs for it.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSpec, run, type RunResult, type Spec } from '../src/index.js';
@@ -27,3 +27,23 @@ export function sh(script: string, edit?: (s: Spec) => void, input?: string): Pr
 }
 
 export const out = (r: RunResult) => r.stdout.toString();
+
+/** This process's open fds and what they point at (to find leaks). */
+export function fdTable(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      m.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // readdirSync's own directory fd, closed already
+    }
+  }
+  return m;
+}
+
+/** Pids of this process's children, running or zombie, sorted. */
+export const childPids = () =>
+  readdirSync('/proc/self/task')
+    .flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+    .filter(Boolean)
+    .sort();

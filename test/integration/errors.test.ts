@@ -3,11 +3,11 @@
 // nothing behind: no mount on the host, no child process (zombie or not),
 // no fd open in this Node process.
 import t, { type Test } from 'tap';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, create, run, SpecError, type Spec } from '../../src/index.js';
-import { rootfs, spec } from '../helpers.js';
+import { childPids as children, fdTable, rootfs, spec } from '../helpers.js';
 
 // --- what a failure may not leave behind ------------------------------------
 
@@ -17,23 +17,6 @@ interface Snapshot {
   mounts: string[];
 }
 
-function fdTable(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      m.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
-    } catch {
-      // the directory fd readdirSync used, closed already
-    }
-  }
-  return m;
-}
-
-const children = () =>
-  readdirSync('/proc/self/task')
-    .flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
-    .filter(Boolean)
-    .sort();
 
 const snapshot = (): Snapshot => ({ fds: fdTable(), children: children(), mounts: readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n') });
 

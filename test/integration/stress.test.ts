@@ -3,35 +3,19 @@
 // no zombie, no extra fd and no extra mount.
 import t, { type Test } from 'tap';
 import { pbkdf2 } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, create, run, type RunResult } from '../../src/index.js';
-import { spec } from '../helpers.js';
+import { childPids as children, fdTable, spec } from '../helpers.js';
 
 const TOTAL = 200;
 const CONCURRENCY = 20;
 
 // --- helpers ---------------------------------------------------------------
 
-function fdTable(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      m.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
-    } catch {
-      // readdirSync's own directory fd
-    }
-  }
-  return m;
-}
-
-const children = () =>
-  readdirSync('/proc/self/task')
-    .flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
-    .filter(Boolean);
 
 const mountCount = () => readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length;
 

@@ -15,7 +15,7 @@ import { EventQueue } from '../queue.js';
 import { rdma } from '../rdma.js';
 import { emptyStats, type Stats } from '../stats.js';
 import { checkCgroupValues } from '../validate.js';
-import { mergeResources, pickResources } from '../merge.js';
+import { mergeResources, pickResources, refuseBelowUsage } from '../merge.js';
 import { blkio } from './blkio.js';
 import { cpu } from './cpu.js';
 import { cpuacct } from './cpuacct.js';
@@ -152,12 +152,7 @@ export class V1Driver implements CgroupDriver {
     const step = 'update cgroup resources';
     const merged = mergeResources(this.applied, partial);
     this.check(merged);
-    const m = merged.memory;
-    if (partial.memory?.limit && partial.memory.limit > 0 && m?.checkBeforeUpdate) {
-      const usage = this.files('memory')?.number('memory.usage_in_bytes') ?? 0;
-      if (partial.memory.limit < usage)
-        throw badValue(`${this.prefix}.memory.limit`, `${partial.memory.limit} is below the current usage (${usage} bytes) and checkBeforeUpdate is set`, step);
-    }
+    refuseBelowUsage(partial, merged, () => this.files('memory')?.number('memory.usage_in_bytes') ?? 0, this.prefix, step);
     this.apply(pickResources(merged, partial), step);
     this.applied = merged;
   }

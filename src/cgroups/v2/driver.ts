@@ -9,7 +9,7 @@ import { cpuset } from '../cpuset.js';
 import type { CgroupConfig, CgroupDriver, FreezerState, OomEvent } from '../driver.js';
 import { badValue, busyError, freezeTimeout, killTimeout, selfError } from '../errors.js';
 import { exists, mkdirs, parseKeyed, procsBelow, readKeyed, readText, removeDir, removeTree, sleep, writeValue } from '../fs.js';
-import { mergeResources, pickResources } from '../merge.js';
+import { mergeResources, pickResources, refuseBelowUsage } from '../merge.js';
 import { pids as pidsController } from '../pids.js';
 import { EventQueue } from '../queue.js';
 import { rdma } from '../rdma.js';
@@ -158,11 +158,7 @@ export class V2Driver implements CgroupDriver {
     const step = 'update cgroup resources';
     const merged = mergeResources(this.applied, partial);
     this.check(merged);
-    if (partial.memory?.limit && partial.memory.limit > 0 && merged.memory?.checkBeforeUpdate) {
-      const usage = this.files().number('memory.current') ?? 0;
-      if (partial.memory.limit < usage)
-        throw badValue(`${this.prefix}.memory.limit`, `${partial.memory.limit} is below the current usage (${usage} bytes) and checkBeforeUpdate is set`, step);
-    }
+    refuseBelowUsage(partial, merged, () => this.files().number('memory.current') ?? 0, this.prefix, step);
     this.apply(pickResources(merged, partial), step);
     this.applied = merged;
   }
