@@ -13,7 +13,8 @@
         "native/addon/bpf.cc",
         "native/addon/eventfd.cc",
         "native/addon/netlink.cc",
-        "native/addon/netsock.cc"
+        "native/addon/netsock.cc",
+        "native/addon/msg.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
@@ -35,6 +36,14 @@
         "native/setup/hooks.cc",
         "native/setup/overlay.cc"
       ],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
+      "ldflags": ["-static"],
+      "libraries": ["-lc"]
+    },
+    {
+      "target_name": "berth-front",
+      "type": "executable",
+      "sources": ["native/front/main.cc"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
       "ldflags": ["-static"],
       "libraries": ["-lc"]

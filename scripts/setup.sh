@@ -22,7 +22,7 @@ fi
 if [ ! -d node_modules/tap ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund >&2
 fi
-if [ ! -x build/Release/berth-setup ] || [ -n "$(find native binding.gyp -newer build/Release/berth-setup 2>/dev/null | head -1)" ]; then
+if [ ! -x build/Release/berth-setup ] || [ ! -x build/Release/berth-front ] || [ -n "$(find native binding.gyp -newer build/Release/berth-setup 2>/dev/null | head -1)" ]; then
   npx node-gyp rebuild >&2
 fi
 rm -rf dist && npx tsc -p .

@@ -90,6 +90,14 @@ export interface Addon {
   accept(fd: number): number;
   /** Calls back whenever fd is readable (a uv_poll); returns stop(). Stop before closing the fd. */
   watchReadable(fd: number, callback: (ev: { error?: string }) => void): () => void;
+
+  // Messages with fds (native/addon/msg.cc): the CLI server and its front.
+  /** sendmsg(2) of one message with fds attached (SCM_RIGHTS). */
+  sendMsg(fd: number, data: Buffer, fds?: number[]): void;
+  /** recvmsg(2): the next message and its fds (O_CLOEXEC), eof at end of stream; null if none within timeoutMs. */
+  recvMsg(fd: number, timeoutMs: number): { data: Buffer; fds: number[]; eof: boolean; truncated: boolean } | null;
+  /** SO_PEERCRED of a connected unix socket. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
 }
 
 export interface LinkInfo {
@@ -124,7 +132,7 @@ export interface LinkAddOptions extends Omit<LinkSetOptions, 'master'> {
 }
 
 export interface SocketBindOptions {
-  type: 'stream' | 'dgram';
+  type: 'stream' | 'dgram' | 'seqpacket';
   family: 'ipv4' | 'ipv6' | 'unix';
   address?: string;
   port?: number;

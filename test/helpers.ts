@@ -1,6 +1,6 @@
 // Shared by the tests: the busybox rootfs (test/make-rootfs.sh) and specs for it.
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSpec, run, type RunResult, type Spec } from '../src/index.js';
 
@@ -47,3 +47,27 @@ export const childPids = () =>
     .flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
     .filter(Boolean)
     .sort();
+
+/** Pids of the berth CLI servers (src/cli/oci/server.ts) of this build. */
+export function cliServers(): number[] {
+  const main = join(testDir, '..', 'dist', 'berth.mjs');
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const i = argv.indexOf('--berth-serve');
+    if (i >= 1 && resolve(argv[i - 1]!) === resolve(main)) pids.push(Number(p));
+  }
+  return pids;
+}
+
+/** SIGTERMs the CLI servers of this build and waits (up to `ms`) until they are gone; returns those still there. */
+export async function stopCliServers(ms = 5000): Promise<number[]> {
+  for (const pid of cliServers()) process.kill(pid, 'SIGTERM');
+  for (const end = Date.now() + ms; cliServers().length && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  return cliServers();
+}

@@ -4,7 +4,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootfs } from './helpers.js';
+import { rootfs, stopCliServers } from './helpers.js';
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
 const ls = (d: string) => (existsSync(d) ? readdirSync(d) : []);
@@ -41,6 +41,11 @@ t.test('no link, netns or nftables table left', async (t) => {
     // no nft on this machine: no table either
   }
   t.notMatch(tables, /\bberth\b/, 'nftables table berth');
+});
+
+t.test('the CLI server leaves on SIGTERM and takes its socket with it', async (t) => {
+  t.same(await stopCliServers(), [], 'CLI servers of this build still running');
+  t.same(ls('/run/berth/.cli'), [], 'sockets and locks in /run/berth/.cli');
 });
 
 t.test('no state or temp dir left', async (t) => {

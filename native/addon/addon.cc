@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitEventfd(env, exports);
   berth::InitNetlink(env, exports);
   berth::InitNetSock(env, exports);
+  berth::InitMsg(env, exports);
   return exports;
 }
 

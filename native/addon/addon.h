@@ -48,5 +48,6 @@ void InitBpf(Napi::Env env, Napi::Object exports);
 void InitEventfd(Napi::Env env, Napi::Object exports);
 void InitNetlink(Napi::Env env, Napi::Object exports);
 void InitNetSock(Napi::Env env, Napi::Object exports);
+void InitMsg(Napi::Env env, Napi::Object exports);
 
 }  // namespace berth

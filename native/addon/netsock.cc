@@ -21,15 +21,15 @@ namespace {
 
 bool Has(const Napi::Object &o, const char *k) { return o.Has(k) && !o.Get(k).IsUndefined() && !o.Get(k).IsNull(); }
 
-// socketBind({ type: 'stream'|'dgram', family: 'ipv4'|'ipv6'|'unix',
+// socketBind({ type: 'stream'|'dgram'|'seqpacket', family: 'ipv4'|'ipv6'|'unix',
 //   address?, port?, path?, backlog?, nonblock? }): a bound socket, O_CLOEXEC;
-// a stream socket listens when backlog is given. Returns { fd, port }
+// a stream or seqpacket socket listens when backlog is given. Returns { fd, port }
 // (port: the one bound, for port 0).
 Napi::Value SocketBind(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
   std::string type = o.Get("type").As<Napi::String>(), family = o.Get("family").As<Napi::String>();
-  int st = (type == "dgram" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC;
+  int st = (type == "dgram" ? SOCK_DGRAM : type == "seqpacket" ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC;
   if (Has(o, "nonblock") && o.Get("nonblock").ToBoolean()) st |= SOCK_NONBLOCK;
   sockaddr_storage ss = {};
   socklen_t sl;
@@ -68,7 +68,7 @@ Napi::Value SocketBind(const Napi::CallbackInfo &info) {
   if (af == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   const char *failed = nullptr;
   if (bind(fd, reinterpret_cast<sockaddr *>(&ss), sl) < 0) failed = "bind";
-  else if (type == "stream" && Has(o, "backlog") && listen(fd, o.Get("backlog").As<Napi::Number>().Int32Value()) < 0) failed = "listen";
+  else if (type != "dgram" && Has(o, "backlog") && listen(fd, o.Get("backlog").As<Napi::Number>().Int32Value()) < 0) failed = "listen";
   if (failed) {
     int e = errno;
     close(fd);

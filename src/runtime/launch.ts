@@ -6,6 +6,7 @@ import { native, setupPath, type ExitStatus } from '../native.js';
 import { BerthError, fromSetupFailure, withStep } from './errors.js';
 import type { Plan } from './plan.js';
 import { runHooks } from './hooks.js';
+import { spawner } from './spawner.js';
 import { ABORT, ACK, PIDFD_HELD, START, encodePlan, type Message } from './protocol.js';
 
 export interface LaunchOptions {
@@ -48,10 +49,11 @@ export class Launch {
   constructor(private opts: LaunchOptions) {
     this.id = opts.id;
     const n = native();
+    const sp = spawner();
     const [mine, theirs] = n.socketpair();
     let child: { pid: number; pidfd: number };
     try {
-      child = n.spawn(setupPath, ['berth-setup', String(opts.fds.length)], [...opts.fds, theirs]);
+      child = sp.spawn(setupPath, ['berth-setup', String(opts.fds.length)], opts.fds, [theirs]);
     } catch (e) {
       n.close(mine);
       throw withStep(e, 'start the setup process', opts.id);
@@ -64,7 +66,7 @@ export class Launch {
     this.sock.on('data', (d) => this.onData(d));
     this.sock.on('error', () => {}); // EPIPE once the process has exited
     this.ended = new Promise((resolve) => {
-      n.watchExit(child.pidfd, (status) => {
+      sp.watchExit(child.pidfd, (status) => {
         n.close(this.setupPidfd);
         this.closePidfd();
         this.sock.destroy();
