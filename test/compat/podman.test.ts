@@ -7,10 +7,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootfs, testDir } from '../helpers.js';
+import { ensureInstalled } from './install.js';
 
-const podmanBin = ['/usr/bin/podman'].find((p) => existsSync(p));
+const podmanBin = ensureInstalled(['/usr/bin/podman'], ['podman']) ? '/usr/bin/podman' : undefined;
 if (!podmanBin) {
-  t.test('podman', { skip: 'podman is not installed (apt-get install podman)' }, () => {});
+  t.test('podman', { skip: 'podman is not installed and apt-get could not install it' }, () => {});
   process.exit(0);
 }
 
