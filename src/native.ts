@@ -30,6 +30,8 @@ export interface Addon {
   /** flock(2): true if taken; with wait=false, false when another holder has it. Blocking: CLI only. */
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   mkfifo(path: string, mode: number): void;
+  /** ioctl(TIOCSWINSZ): a pty master's window size (its slave sees SIGWINCH). */
+  setWinsize(fd: number, rows: number, cols: number): void;
   /** poll(2) for POLLIN; false on timeout. Blocking: CLI only. */
   pollIn(fd: number, timeoutMs: number): boolean;
   /** An AF_UNIX SOCK_DGRAM socket bound at path ('@name': abstract). */

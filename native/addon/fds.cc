@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +74,15 @@ static Napi::Value PollIn(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), r > 0);
 }
 
+// setWinsize(fd, rows, cols): TIOCSWINSZ on a terminal (a pty master resizes its slave).
+static Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws = {};
+  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
+  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0) return ThrowErrno(info.Env(), errno, "ioctl", "TIOCSWINSZ");
+  return info.Env().Undefined();
+}
+
 void InitFds(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
@@ -80,6 +90,7 @@ void InitFds(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
 }
 
 }  // namespace berth

@@ -17,6 +17,7 @@ import { Launch, type Ended } from './launch.js';
 import { buildPlan } from './plan.js';
 import { signalName, signalNumber } from './signals.js';
 import { prepareStdio, type Stdio } from './stdio.js';
+import { Terminal, type ConsoleListener } from './terminal.js';
 
 export interface CreateOptions {
   /** Container id; a random UUID when absent. */
@@ -25,7 +26,7 @@ export interface CreateOptions {
   spec: Spec | unknown;
   /** Directory that relative `root.path` and mount sources resolve against (default: the current directory). */
   bundle?: string;
-  /** 'pipe' (default): Node streams on the container; 'inherit'; 'ignore'; or fds. */
+  /** 'pipe' (default): Node streams on the container; 'inherit'; 'ignore'; or fds. Unused with process.terminal: see Container.terminal. */
   stdio?: Stdio;
   /** More fds to hand over, as 3, 4, ... in the container (like runc's --preserve-fds). */
   extraFds?: number[];
@@ -61,6 +62,8 @@ export class Container {
   readonly stdin?: Socket;
   readonly stdout?: Socket;
   readonly stderr?: Socket;
+  /** With process.terminal: the container's terminal (its stdio), as a stream on the pty master. */
+  readonly terminal?: Terminal;
   private launch: Launch;
   private state: Status = 'created';
   private result?: Promise<ExitResult>;
@@ -108,21 +111,25 @@ export class Container {
     if (!ID.test(id)) throw new BerthError(`invalid container id ${JSON.stringify(id)}`, { code: 'EINVAL', step: 'create', containerId: id });
     const extra = opts.extraFds ?? [];
     let spec, plan, cgroup: CgroupDriver, net: NetworkAttachment | undefined;
+    let tty: ConsoleListener | undefined;
     try {
       spec = validateSpec(opts.spec);
       if (opts.network !== undefined) spec = (net = NetworkAttachment.prepare(opts.network, id)).adjustSpec(spec);
+      // A terminal: berth makes the console socket the pty master comes back on.
+      if (spec.process?.terminal) tty = Terminal.listen(id);
       // A network is set up while the process waits to exec.
-      plan = buildPlan({ id, spec, bundle: resolve(opts.bundle ?? '.'), host: hostFacts(), preserveFds: extra.length, overlay: opts.overlay, cgroup: true, waitForStart: net ? true : opts.waitForStart });
+      plan = buildPlan({ id, spec, bundle: resolve(opts.bundle ?? '.'), host: hostFacts(), preserveFds: extra.length, overlay: opts.overlay, cgroup: true, waitForStart: net ? true : opts.waitForStart, consoleSocket: tty?.path });
       for (const w of plan.warnings) process.emitWarning(w, 'BerthWarning');
       const l = spec.linux;
       cgroup = openCgroup({ path: cgroupPlacement(l?.cgroupsPath, id), resources: l?.resources, devices: l?.devices });
     } catch (e) {
       if (e instanceof BerthError) e.containerId ??= id;
+      tty?.close();
       await net?.detach();
       await opts.overlay?.release?.();
       throw e;
     }
-    const stdio = prepareStdio(opts.stdio);
+    const stdio = prepareStdio(tty ? 'ignore' : opts.stdio);
     let launch: Launch;
     try {
       // Made (limits applied) before any process exists; the setup process joins it first thing.
@@ -131,6 +138,7 @@ export class Container {
     } catch (e) {
       if (e instanceof BerthError) e.containerId ??= id;
       for (const s of [stdio.stdin, stdio.stdout, stdio.stderr]) s?.destroy();
+      tty?.close();
       await cgroup.destroy();
       await net?.detach();
       await opts.overlay?.release?.();
@@ -143,7 +151,12 @@ export class Container {
     c.bundle = resolve(opts.bundle ?? '.');
     try {
       await launch.created();
+      // Sent before the process reported ready; it may still be in flight.
+      if (tty) (c as { terminal?: Terminal }).terminal = await withTimeout(tty.received, 5000, id);
     } catch (e) {
+      tty?.close();
+      // A process left waiting to start (its terminal never came) must go too; a no-op once it has ended.
+      launch.signal(signalNumber('SIGKILL'));
       await c.result;
       if (e instanceof BerthError && (await cgroup.oomKills().catch(() => 0))) {
         e.hint = 'the memory limit may be too low (linux.resources.memory.limit)';
@@ -200,6 +213,7 @@ export class Container {
     await this.result;
     await this.net?.detach();
     for (const s of [this.stdin, this.stdout, this.stderr]) s?.destroy();
+    this.terminal?.stream.destroy();
     for (const e of this.streams) e.end();
     await this.cgroup.destroy();
     await this.releaseOverlay();
@@ -282,11 +296,13 @@ export async function run(opts: CreateOptions & { input?: string | Buffer }): Pr
     s?.on('data', (d: Buffer) => chunks.push(d));
     return new Promise<Buffer>((res) => (s ? s.on('close', () => res(Buffer.concat(chunks))) : res(Buffer.alloc(0))));
   };
-  const out = collect(c.stdout);
+  // With process.terminal, stdout is the terminal's output (stderr is in it too).
+  const out = collect(c.terminal?.stream ?? c.stdout);
   const err = collect(c.stderr);
   try {
     await c.start();
     if (c.stdin) c.stdin.end(opts.input ?? '');
+    if (c.terminal && opts.input !== undefined) c.terminal.stream.write(opts.input);
     const r = await c.wait();
     return { ...r, stdout: await out, stderr: await err };
   } finally {
@@ -294,3 +310,10 @@ export async function run(opts: CreateOptions & { input?: string | Buffer }): Pr
   }
 }
 
+function withTimeout<T>(p: Promise<T>, ms: number, containerId: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BerthError(`no terminal from the setup process within ${ms} ms`, { code: 'ETIMEDOUT', step: 'console', containerId })), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
