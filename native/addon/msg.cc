@@ -9,11 +9,10 @@
 
 #include <vector>
 
+#include "../common/fdpass.h"
 #include "addon.h"
 
 namespace berth {
-
-static const size_t kMaxFds = 253;  // SCM_MAX_FD
 
 // sendMsg(fd, data, fds): one message with the fds attached. Waits while the
 // socket is full (the peer reads promptly; messages are small).
@@ -26,25 +25,10 @@ static Napi::Value SendMsg(const Napi::CallbackInfo &info) {
     Napi::Array a = info[2].As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) fds.push_back(a.Get(i).As<Napi::Number>().Int32Value());
   }
-  if (fds.size() > kMaxFds) return ThrowErrno(env, EINVAL, "sendmsg");
-  iovec iov = {data.Data(), data.Length()};
-  msghdr m = {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  if (!fds.empty()) {
-    m.msg_control = control.data();
-    m.msg_controllen = control.size();
-    cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
   for (;;) {
-    if (sendmsg(fd, &m, MSG_NOSIGNAL) >= 0) return env.Undefined();
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) return ThrowErrno(env, errno, "sendmsg");
+    int err = fdpass::Send(fd, data.Data(), data.Length(), fds);
+    if (!err) return env.Undefined();
+    if (err != EAGAIN) return ThrowErrno(env, err, "sendmsg");
     pollfd p = {fd, POLLOUT, 0};
     poll(&p, 1, 1000);
   }
@@ -64,34 +48,19 @@ static Napi::Value RecvMsg(const Napi::CallbackInfo &info) {
   if (r < 0) return ThrowErrno(env, errno, "poll");
   if (r == 0) return env.Null();
   std::vector<char> buf(256 * 1024);
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * kMaxFds));
-  iovec iov = {buf.data(), buf.size()};
-  msghdr m = {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control.data();
-  m.msg_controllen = control.size();
-  ssize_t n;
-  do n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == EAGAIN) return env.Null();
-  if (n < 0 && errno == ECONNRESET) n = 0;
-  if (n < 0) return ThrowErrno(env, errno, "recvmsg");
+  std::vector<int> got;
+  bool truncated = false;
+  ssize_t n = fdpass::Recv(fd, buf.data(), buf.size(), &got, MSG_DONTWAIT, &truncated);
+  if (n == -EAGAIN) return env.Null();
+  if (n == -ECONNRESET) n = 0;
+  if (n < 0) return ThrowErrno(env, int(-n), "recvmsg");
   Napi::Array fds = Napi::Array::New(env);
-  for (cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < k; i++) {
-      int got;
-      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
-      fds.Set(fds.Length(), Napi::Number::New(env, got));
-    }
-  }
+  for (int f : got) fds.Set(fds.Length(), Napi::Number::New(env, f));
   Napi::Object out = Napi::Object::New(env);
   out.Set("data", Napi::Buffer<char>::Copy(env, buf.data(), size_t(n)));
   out.Set("fds", fds);
   out.Set("eof", Napi::Boolean::New(env, n == 0));
-  out.Set("truncated", Napi::Boolean::New(env, (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0));
+  out.Set("truncated", Napi::Boolean::New(env, truncated));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/fdpass.h"
 #include "addon.h"
 
 #ifndef P_PIDFD
@@ -35,36 +36,10 @@ static Napi::Value Spawn(const Napi::CallbackInfo &info) {
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   argv.push_back(nullptr);
-  char *envp[] = {nullptr};
-
-  // Move every source fd above the targets first, so no dup2 clobbers one.
-  uint32_t n = jfds.Length();
-  std::vector<int> tmp;
-  int err = 0;
-  for (uint32_t i = 0; i < n && !err; i++) {
-    int fd = fcntl(jfds.Get(i).As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, int(n) + 3);
-    if (fd < 0) err = errno;
-    else tmp.push_back(fd);
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  for (uint32_t i = 0; i < tmp.size(); i++) posix_spawn_file_actions_adddup2(&fa, tmp[i], int(i));
-  posix_spawn_file_actions_addclosefrom_np(&fa, int(n));
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < jfds.Length(); i++) fds.push_back(jfds.Get(i).As<Napi::Number>().Int32Value());
   pid_t pid = -1;
-  if (!err) err = posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), envp);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  for (int fd : tmp) close(fd);
+  int err = fdpass::Spawn(path.c_str(), argv.data(), fds, &pid);
   if (err) return ThrowErrno(env, err, "posix_spawn", path.c_str());
 
   // Safe from pid reuse: the child is ours and nobody else reaps it.

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,8 @@
 
 #include <string>
 #include <vector>
+
+#include "../common/fdpass.h"
 
 extern char **environ;
 
@@ -138,24 +139,7 @@ int Connect(const std::string &path) {
 bool Send(int sock, char type, const std::string &payload, const std::vector<int> &fds = {}) {
   std::string msg(1, type);
   msg += payload;
-  iovec iov = {msg.data(), msg.size()};
-  msghdr m = {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  if (!fds.empty()) {
-    m.msg_control = control.data();
-    m.msg_controllen = control.size();
-    cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  ssize_t n;
-  do n = sendmsg(sock, &m, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n == ssize_t(msg.size());
+  return berth::fdpass::Send(sock, msg.data(), msg.size(), fds) == 0;
 }
 
 void WriteAll(int fd, const char *p, size_t n) {
@@ -204,33 +188,8 @@ void Spawn(int sock, const char *p, size_t n, const std::vector<int> &got) {
     if (s[0] == 'r' && k >= got.size()) err = EINVAL;
     src.push_back(s[0] == 'r' ? (k < got.size() ? got[k] : -1) : int(k));
   }
-  // Move every source above the targets first, so no dup2 clobbers one.
-  std::vector<int> tmp;
-  for (size_t i = 0; i < src.size() && !err; i++) {
-    int fd = fcntl(src[i], F_DUPFD_CLOEXEC, int(src.size()) + 3);
-    if (fd < 0) err = errno;
-    else tmp.push_back(fd);
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  for (size_t i = 0; i < tmp.size(); i++) posix_spawn_file_actions_adddup2(&fa, tmp[i], int(i));
-  posix_spawn_file_actions_addclosefrom_np(&fa, int(tmp.size()));
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  char *envp[] = {nullptr};
   pid_t pid = -1;
-  if (!err) err = posix_spawn(&pid, f[0].c_str(), &fa, &attr, argv.data(), envp);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  for (int fd : tmp) close(fd);
+  if (!err) err = berth::fdpass::Spawn(f[0].c_str(), argv.data(), src, &pid);
   if (err) {
     Send(sock, 'p', std::to_string(-err));
     return;
@@ -298,7 +257,6 @@ int main(int argc, char **argv) {
 
   bool accepted = false;
   std::vector<char> buf(256 * 1024);
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * 253));
   for (;;) {
     pollfd p[2] = {{sock, POLLIN, 0}, {sfd, POLLIN, 0}};
     if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
@@ -312,25 +270,10 @@ int main(int argc, char **argv) {
       Reap(sock);
     }
     if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    iovec iov = {buf.data(), buf.size()};
-    msghdr m = {};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.data();
-    m.msg_controllen = control.size();
-    ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
     std::vector<int> got;
-    for (cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < k; i++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        got.push_back(fd);
-      }
-    }
+    ssize_t n = berth::fdpass::Recv(sock, buf.data(), buf.size(), &got, 0, nullptr);
+    if (n == -EINTR) continue;
+    if (n <= 0) break;
     const char *d = buf.data() + 1;
     size_t len = size_t(n) - 1;
     switch (buf[0]) {

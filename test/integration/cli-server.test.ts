@@ -3,13 +3,13 @@
 // caller's cwd, environment and fds, the container a descendant of the
 // caller, output and exit status; and the server must come and go cleanly.
 import t from 'tap';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec, type Spec } from '../../src/index.js';
 import { cliServers, rootfs, stopCliServers, testDir } from '../helpers.js';
+import { berthCli, bin } from '../cli.js';
 
-const bin = join(testDir, '..', 'bin', 'berth');
 const root = mkdtempSync('/tmp/bth-root-');
 const work = mkdtempSync('/tmp/bth-srv-');
 const sockDir = '/run/berth/.cli';
@@ -20,17 +20,7 @@ t.teardown(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function berth(args: string[], opts: SpawnSyncOptions & { fds?: number[] } = {}) {
-  const out = join(work, 'out'), err = join(work, 'err');
-  const o = openSync(out, 'w'), e = openSync(err, 'w');
-  try {
-    const r = spawnSync(bin, ['--root', root, ...args], { timeout: 30_000, ...opts, stdio: ['ignore', o, e, ...(opts.fds ?? [])] });
-    return { code: r.status ?? 128 + 9, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    closeSync(o);
-    closeSync(e);
-  }
-}
+const berth = berthCli(root, work);
 
 let n = 0;
 /** A bundle whose createRuntime hook records its parent pid (the process that ran create). */

@@ -1,13 +1,13 @@
 // The OCI command line, black-box through bin/berth, in the style of runc's
 // integration tests.
 import t from 'tap';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec, type Spec } from '../../src/index.js';
-import { rootfs, testDir } from '../helpers.js';
+import { rootfs } from '../helpers.js';
+import { berthCli } from '../cli.js';
 
-const bin = join(testDir, '..', 'bin', 'berth');
 const root = mkdtempSync('/tmp/bth-root-');
 const work = mkdtempSync('/tmp/bth-cli-');
 t.teardown(() => {
@@ -16,21 +16,7 @@ t.teardown(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/**
- * Runs bin/berth. Its output goes to files, not pipes: a detached container
- * keeps the stdio it was given, and a pipe would stay open as long as it runs.
- */
-function berth(args: string[], opts: SpawnSyncOptions & { fds?: number[] } = {}) {
-  const out = join(work, 'out'), err = join(work, 'err');
-  const o = openSync(out, 'w'), e = openSync(err, 'w');
-  try {
-    const r = spawnSync(bin, ['--root', root, ...args], { timeout: 30_000, ...opts, stdio: ['ignore', o, e, ...(opts.fds ?? [])] });
-    return { code: r.status ?? 128 + 9, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    closeSync(o);
-    closeSync(e);
-  }
-}
+const berth = berthCli(root, work);
 
 let n = 0;
 /** A bundle dir with a config.json for the busybox rootfs. */
