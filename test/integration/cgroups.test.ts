@@ -116,6 +116,38 @@ t.test('a denied device cannot be opened; an allowed one can', async (t) => {
   t.equal(allowed.out(), 'opened\nno-write\nnull\n', 'the rule allows reading, not writing; /dev/null is always allowed');
 });
 
+t.test('a live device update never denies what stays allowed, with a child cgroup present', async (t) => {
+  // /dev/null is allowed throughout; /dev/loop-control (c 10:237, bound in) is added and taken away again and again.
+  const script = '(n=0; while :; do true </dev/null || echo FAIL; n=$((n+1)); [ $((n % 500)) = 0 ] && echo tick$n; done) & while read cmd; do eval "$cmd"; done';
+  const { c, out, until } = await started(script, (s) => s.mounts!.push({ destination: '/dev/loop-control', type: 'bind', source: '/dev/loop-control', options: ['bind'] }));
+  cleanup(t, c);
+  const probe = async (want: string) => {
+    const mark = `m${Math.random().toString(36).slice(2)}`;
+    c.stdin!.write(`(: </dev/loop-control) 2>/dev/null && echo ${mark}-open || echo ${mark}-denied\n`);
+    await until(new RegExp(`${mark}-(open|denied)`));
+    t.match(out(), new RegExp(`${mark}-${want}`), `/dev/loop-control: ${want}`);
+  };
+  await until(/tick/);
+  await probe('denied');
+  // A cgroup below the container's (in the devices hierarchy on v1): the kernel refuses a write of "a" then.
+  const devDir = cgroupDirs(`berth/${c.id}`).find((d) => existsSync(join(d, V === 1 ? 'devices.list' : 'cgroup.procs')))!;
+  mkdirSync(join(devDir, 'child'));
+  const base = spec([]).linux!.resources!.devices!;
+  const rounds = V === 1 ? 200 : 10;
+  for (let i = 0; i < rounds; i++) {
+    await c.update({ devices: [...base, { allow: true, type: 'c', major: 10, minor: 237, access: 'r' }] });
+    if (i === 0) await probe('open');
+    await c.update({ devices: base });
+    if (i === 0) await probe('denied');
+  }
+  await c.update({ devices: [...base, { allow: true, type: 'c', major: 10, minor: 237, access: 'r' }] });
+  await probe('open');
+  const ticks = Number(/tick(\d+)\n(?![\s\S]*tick)/.exec(out())?.[1]);
+  await until(new RegExp(`tick${ticks + 1000}`));
+  t.notMatch(out(), /FAIL/, `/dev/null opened ${ticks} times during ${2 * rounds + 1} updates, never refused`);
+  if (V === 1) t.notMatch(readFileSync(join(devDir, 'devices.list'), 'utf8'), /^a /m, 'the container cgroup still denies by default');
+});
+
 t.test('a paused container makes no progress, then resumes', async (t) => {
   const { c, out, until } = await started('i=0; while :; do i=$((i+1)); echo $i; sleep 0.02; done');
   cleanup(t, c);
