@@ -27,6 +27,7 @@ if [ ! -x build/Release/berth-setup ] || [ ! -x build/Release/berth-front ] || [
 fi
 rm -rf dist && npx tsc -p .
 # The CLI as one file: clients start it 3-4 times per container.
-npx esbuild src/cli/oci/bin.ts --bundle --platform=node --format=esm --target=node20 --outfile=dist/berth.mjs --log-level=warning
+npx esbuild src/cli/oci/bin.ts --bundle --platform=node --format=esm --target=node20 --outfile=dist/berth.mjs --log-level=warning \
+  --banner:js="import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);"
 bash test/make-rootfs.sh
 node -p process.execPath > build/node-path

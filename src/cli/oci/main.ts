@@ -13,7 +13,9 @@ const verbs: Record<string, () => Promise<Verb>> = {
   state: async () => (await import('./state.js')).state,
   kill: async () => (await import('./kill.js')).kill,
   delete: async () => (await import('./delete.js')).del,
-  run: async () => (await import('./run.js')).run,
+  // runc's `run ID`, or the nspawn-like face when nspawn's flags come first (src/cli/nspawn).
+  run: async () => async (ctx, argv) =>
+    (await import('../nspawn/options.js')).isNspawnRun(argv) ? (await import('../nspawn/run.js')).nspawnRun(ctx, argv) : (await import('./run.js')).run(ctx, argv),
   exec: async () => (await import('./exec.js')).exec,
   ps: async () => (await import('./ps.js')).ps,
   list: async () => (await import('./list.js')).list,
@@ -23,6 +25,10 @@ const verbs: Record<string, () => Promise<Verb>> = {
   resume: async () => (await import('./cgroup-verbs.js')).resume,
   update: async () => (await import('./cgroup-verbs.js')).update,
   events: async () => (await import('./cgroup-verbs.js')).events,
+  // for people: images (src/cli/nspawn/images.ts)
+  import: async () => (await import('../nspawn/images.js')).importVerb,
+  images: async () => (await import('../nspawn/images.js')).imagesVerb,
+  rmi: async () => (await import('../nspawn/images.js')).rmiVerb,
 };
 
 const globalFlags = {

@@ -1,0 +1,196 @@
+// `berth run` for people, the way systemd-nspawn runs a command in a tree:
+// a directory (-D) or an imported image (--image, or -M NAME), the host's
+// network unless asked otherwise, a terminal when on one. The container is
+// registered under --root like the OCI ones, so `berth list`, `state`,
+// `exec`, `ps`, `kill` and `events --stats` work on it by name.
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Container } from '../../runtime/container.js';
+import { processStartTime } from '../../runtime/state.js';
+import { signalNumber } from '../../runtime/signals.js';
+import { defaultSpec } from '../../spec/defaults.js';
+import type { Spec } from '../../spec/types.js';
+import { cgroupPlacement } from '../../cgroups/index.js';
+import * as images from '../../images/index.js';
+import { Networks } from '../../netns/networks.js';
+import type { NetworkOption } from '../../netns/attach.js';
+import type { Stdio } from '../../runtime/stdio.js';
+import { UsageError } from '../oci/args.js';
+import type { Context } from '../oci/context.js';
+import { parseNspawn, VETH_NETWORK, type NspawnOptions } from './options.js';
+import { nspawnSpec } from './spec.js';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+
+/** A file of a directory tree, if it is a regular file there (never through a symlink that could point at the host's). */
+function treeFile(root: string, rel: string): string | undefined {
+  const p = join(root, rel);
+  try {
+    return lstatSync(p).isFile() ? readFileSync(p, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Root {
+  path: string;
+  base: Spec;
+  fromImage: boolean;
+  prepared?: images.PreparedRootfs;
+  user?: { uid: number; gid: number };
+}
+
+function prepareRoot(o: NspawnOptions, id: string, dataDir?: string): Root {
+  const store = dataDir ? { dataDir } : {};
+  if ('directory' in o.root) {
+    const dir = o.root.directory;
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--directory: ${dir} is not a directory`);
+    const user = o.user === undefined ? undefined : images.resolveUser(o.user, { passwd: treeFile(dir, 'etc/passwd'), group: treeFile(dir, 'etc/group') });
+    const prepared = o.ephemeral ? images.ephemeral(dir, { id, ...store }) : undefined;
+    return { path: prepared?.path ?? dir, base: defaultSpec(), fromImage: false, prepared, user };
+  }
+  const rec = images.inspect(o.root.image, store);
+  const prepared = images.rootfs(o.root.image, { id, readonly: o.readOnly, ...store });
+  try {
+    const cfg = o.user === undefined ? rec : { ...rec, config: { ...rec.config, User: o.user } };
+    const hasCmd = !!(rec.config.Entrypoint?.length || rec.config.Cmd?.length);
+    const base = images.spec(cfg, { rootfs: prepared.path, ...store, ...(o.command.length ? { args: o.command } : hasCmd ? {} : { args: ['/bin/sh'] }) });
+    return { path: prepared.path, base, fromImage: true, prepared };
+  } catch (e) {
+    prepared.overlay.release?.();
+    throw e;
+  }
+}
+
+async function networkOption(o: NspawnOptions): Promise<NetworkOption | undefined> {
+  const n = o.network;
+  if (n.mode === 'host') return undefined;
+  if (n.mode === 'none') return 'none';
+  const nets = new Networks();
+  if (n.network === VETH_NETWORK.name) await nets.ensure(VETH_NETWORK);
+  else nets.get(n.network); // names the network if it does not exist
+  return { mode: 'bridge', networks: [n.network], publish: o.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })) };
+}
+
+export async function nspawnRun(ctx: Context, argv: string[]): Promise<number> {
+  const o = parseNspawn(argv);
+  const id = o.name ?? `berth-${randomBytes(3).toString('hex')}`;
+  if (!ID.test(id)) throw new UsageError(`--machine: ${JSON.stringify(id)}: 1-64 of A-Z a-z 0-9 _ . + -, starting with a letter or digit`);
+  const onTty = !!process.stdin.isTTY && !!process.stdout.isTTY;
+  const mode = o.console ?? (onTty ? 'interactive' : 'pipe');
+  const terminal = mode === 'interactive' || mode === 'read-only';
+  if (terminal && !process.stdout.isTTY) throw new UsageError(`--console=${mode}: standard output is not a terminal`);
+  const say = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
+
+  ctx.store.create(id); // EEXIST names it
+  let root: Root | undefined;
+  let c: Container | undefined;
+  try {
+    root = prepareRoot(o, id, process.env.BERTH_DATA_DIR);
+    const spec = nspawnSpec(o, root.base, {
+      rootPath: root.path,
+      user: root.user,
+      terminal,
+      term: process.env.TERM,
+      size: terminal && process.stdout.columns ? { width: process.stdout.columns, height: process.stdout.rows } : undefined,
+      fromImage: root.fromImage,
+    });
+    const stdio: Stdio = terminal ? 'ignore' : mode === 'passive' ? ['ignore', 1, 2] : 'inherit';
+    c = await Container.create({ id, spec, stdio, overlay: root.prepared?.overlay, network: await networkOption(o) });
+    ctx.store.write({
+      id,
+      pid: c.pid,
+      startTime: processStartTime(c.pid) ?? '',
+      bundle: process.cwd(),
+      rootfs: root.path,
+      created: new Date().toISOString(),
+      owner: '',
+      annotations: { ...(spec.annotations ?? {}), 'org.berth.run': 'nspawn' },
+      namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
+      cgroupPath: cgroupPlacement(spec.linux?.cgroupsPath, id),
+      spec,
+    });
+  } catch (e) {
+    if (!c) root?.prepared?.overlay.release?.();
+    await c?.delete({ force: true }).catch(() => {});
+    ctx.store.remove(id);
+    throw e;
+  }
+  const ct = c;
+  say(`Spawning container ${id} on ${'directory' in o.root ? o.root.directory : `image ${o.root.image}`}.`);
+  if (terminal && mode === 'interactive') say('Press ^] three times within 1s to kill container.');
+
+  const stopSignals = forwardSignals(ct, o.killSignal);
+  const detachTty = terminal ? attachTerminal(ct, mode === 'interactive') : () => {};
+  let code: number;
+  try {
+    await ct.start();
+    const r = await ct.wait();
+    code = r.exitCode;
+    if (r.oomKilled) say(`Container ${id} was killed: out of memory.`);
+  } finally {
+    await detachTty();
+    stopSignals();
+    await ct.delete({ force: true });
+    ctx.store.remove(id);
+  }
+  say(code === 0 ? `Container ${id} exited successfully.` : `Container ${id} failed with error code ${code}.`);
+  return code;
+}
+
+/** SIGTERM asks the container to stop with --kill-signal (nspawn's default: SIGKILL); SIGINT, SIGHUP and SIGQUIT pass through. */
+function forwardSignals(c: Container, killSignal = 'SIGKILL'): () => void {
+  const sig = signalNumber(killSignal);
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ['SIGTERM', () => c.kill(sig)],
+    ['SIGINT', () => c.kill('SIGINT')],
+    ['SIGHUP', () => c.kill('SIGHUP')],
+    ['SIGQUIT', () => c.kill('SIGQUIT')],
+  ];
+  for (const [s, h] of handlers) process.on(s, h);
+  return () => {
+    for (const [s, h] of handlers) process.off(s, h);
+  };
+}
+
+/** The terminal on ours: raw input (with nspawn's ^]^]^] escape), output, window size. Returns a detach that waits for the output to drain. */
+function attachTerminal(c: Container, input: boolean): () => Promise<void> {
+  const t = c.terminal!;
+  const stdin = process.stdin;
+  const closed = new Promise<void>((r) => t.stream.once('close', () => r()));
+  t.stream.on('data', (d: Buffer) => process.stdout.write(d));
+  const resize = () => t.resize(process.stdout.columns, process.stdout.rows);
+  process.stdout.on('resize', resize);
+  let escapes: number[] = [];
+  const onInput = (d: Buffer) => {
+    for (const b of d) {
+      if (b !== 0x1d) {
+        escapes = [];
+        continue;
+      }
+      const now = Date.now();
+      escapes = [...escapes.filter((x) => now - x < 1000), now];
+      if (escapes.length >= 3) {
+        process.stderr.write('\r\nContainer killed.\r\n');
+        c.kill('SIGKILL');
+        return;
+      }
+    }
+    t.stream.write(d);
+  };
+  if (input) {
+    stdin.setRawMode?.(true);
+    stdin.on('data', onInput);
+    stdin.resume();
+  }
+  return async () => {
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+    process.stdout.off('resize', resize);
+    if (input) {
+      stdin.off('data', onInput);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+    }
+  };
+}
