@@ -4,13 +4,15 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Device, Mount } from '../spec/types.js';
 import type { Op } from '../runtime/protocol.js';
 import { DEFAULT_DEVICES, DEV_SYMLINKS, S_IF, type DeviceNode } from './devices.js';
-import { flagsToAttrs } from './flags.js';
+import { flagsToAttrs, MS } from './flags.js';
 import { parseMountOptions } from './options.js';
 
 /** Facts about the host the mount plan depends on (probed once, see host.ts). */
 export interface MountHost {
   /** Host cgroup hierarchies: mount point and filesystem type. */
   cgroupMounts: { path: string; fstype: 'cgroup' | 'cgroup2' }[];
+  /** cgroup v1: the symlinks in /sys/fs/cgroup (cpu -> cpu,cpuacct where co-mounted). */
+  cgroupLinks?: { name: string; target: string }[];
 }
 
 export interface MountPlanInput {
@@ -19,6 +21,8 @@ export interface MountPlanInput {
   bundle: string;
   userns: boolean;
   host: MountHost;
+  /** The container's cgroup, relative to each hierarchy's root: on v1 each hierarchy shows it as its root. */
+  cgroupPath?: string;
 }
 
 const step = (m: Mount) => `mount ${m.destination}`;
@@ -67,23 +71,39 @@ function fsOps(m: Mount, field: string): Op[] {
   return ops;
 }
 
-/** type "cgroup": cgroup2 as it is on a unified host; on v1, a tmpfs with each hierarchy bound in. */
-function cgroupOps(m: Mount, host: MountHost, field: string): Op[] {
+/**
+ * type "cgroup": cgroup2 as it is on a unified host. On v1, as runc does: a
+ * tmpfs with, for each hierarchy, the container's own cgroup directory bound
+ * in as its root (so /sys/fs/cgroup/memory/memory.limit_in_bytes is the
+ * container's limit, and the host's other cgroups are not in view), the
+ * host's links (cpu -> cpu,cpuacct), and the spec's flags on all of it.
+ */
+function cgroupOps(m: Mount, host: MountHost, field: string, cgroupPath: string | undefined): Op[] {
   const o = parseMountOptions(m.options ?? [], `${field}.options`);
   const s = step(m);
   const root = host.cgroupMounts.find((c) => c.path === '/sys/fs/cgroup');
   if (root?.fstype === 'cgroup2')
     return [{ op: 'mount', step: s, source: 'cgroup', target: m.destination, fstype: 'cgroup2', flags: o.flags, data: '', where: 'root', create: 'dir' }];
-  // v1: the host's tree (a tmpfs with a mount per hierarchy), bound in once,
-  // recursively, with the spec's flags on every mount of it.
   const attrs = flagsToAttrs(o.flags);
-  return [
-    {
-      op: 'bind', step: s, source: '/sys/fs/cgroup', target: m.destination, recursive: true, create: 'dir',
-      attrSet: 0, attrClr: 0, rattrSet: attrs.set, rattrClr: attrs.clr, propagation: 0, propagationRecursive: false,
-    },
-  ];
+  const bind = (source: string, target: string, recursive: boolean): Op => ({
+    op: 'bind', step: s, source, target, recursive, create: 'dir',
+    attrSet: 0, attrClr: 0, rattrSet: attrs.set, rattrClr: attrs.clr, propagation: 0, propagationRecursive: false,
+  });
+  // No cgroup of its own (nothing to show as the root): the host's tree.
+  if (!cgroupPath) return [bind('/sys/fs/cgroup', m.destination, true)];
+  const rel = `/${cgroupPath.replace(/^\/+|\/+$/g, '')}`;
+  const dest = m.destination.replace(/\/+$/, '');
+  const ops: Op[] = [{ op: 'mount', step: s, source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: o.flags & ~MS.RDONLY, data: 'mode=755', where: 'root', create: 'dir' }];
+  for (const h of host.cgroupMounts) {
+    const name = h.path.slice('/sys/fs/cgroup/'.length);
+    if (!h.path.startsWith('/sys/fs/cgroup/') || !name || name.includes('/')) continue;
+    ops.push(bind(`${h.path}${rel}`, `${dest}/${name}`, false));
+  }
+  for (const l of host.cgroupLinks ?? []) ops.push({ op: 'symlink', step: s, target: l.target, path: `${dest}/${l.name}` });
+  if (o.flags & MS.RDONLY) ops.push({ op: 'setattr', step: s, target: dest, where: 'root', attrSet: attrs.set, attrClr: attrs.clr, propagation: 0, recursive: false });
+  return ops;
 }
+
 
 function deviceOps(devices: readonly DeviceNode[], userns: boolean): Op[] {
   return devices.map((d): Op => {
@@ -107,7 +127,7 @@ export function mountOps(input: MountPlanInput): Op[] {
       const src = m.source ?? '';
       ops.push(...bindOps(m, isAbsolute(src) ? src : resolve(input.bundle, src), field));
     } else if (m.type === 'cgroup') {
-      ops.push(...cgroupOps(m, input.host, field));
+      ops.push(...cgroupOps(m, input.host, field, input.cgroupPath));
     } else {
       ops.push(...fsOps(m, field));
     }

@@ -1,5 +1,5 @@
 // Facts about the host that plans depend on, read once per process.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { MountHost } from '../mounts/plan.js';
 
 export interface HostFacts extends MountHost {
@@ -32,6 +32,15 @@ export function hostFacts(): HostFacts {
       return false;
     }
   })();
-  cached = { cgroupMounts, apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
+  // v1: /sys/fs/cgroup is a tmpfs whose links name co-mounted hierarchies (cpu -> cpu,cpuacct).
+  const cgroupLinks: HostFacts['cgroupLinks'] = [];
+  if (!cgroupMounts.some((m) => m.path === '/sys/fs/cgroup'))
+    for (const name of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : [])
+      try {
+        if (lstatSync(`/sys/fs/cgroup/${name}`).isSymbolicLink()) cgroupLinks.push({ name, target: readlinkSync(`/sys/fs/cgroup/${name}`) });
+      } catch {
+        // gone meanwhile
+      }
+  cached = { cgroupMounts, cgroupLinks, apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
   return cached;
 }

@@ -9,6 +9,7 @@ import { hookOps, type HookState } from './hooks.js';
 import { NAMESPACE_PROC_NAMES } from '../spec/defaults.js';
 import { MOUNT_ATTR, MS, PROPAGATION } from '../mounts/flags.js';
 import { mountOps } from '../mounts/plan.js';
+import { cgroupPlacement } from '../cgroups/index.js';
 import { overlayOps, type OverlayRootfs } from '../mounts/overlay.js';
 import { capMask } from './caps.js';
 import { compileSeccomp } from './seccomp.js';
@@ -182,7 +183,7 @@ function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean
     { op: 'parentprivate', step: s, path: rootfs },
     { op: 'mount', step: s, source: rootfs, target: rootfs, fstype: '', flags: MS.BIND | MS.REC, data: '', where: 'host', create: 'none' },
     { op: 'rootfs', step: s, path: rootfs },
-    ...mountOps({ mounts: spec.mounts ?? [], devices: linux.devices ?? [], bundle: input.bundle, userns, host: input.host }),
+    ...mountOps({ mounts: spec.mounts ?? [], devices: linux.devices ?? [], bundle: input.bundle, userns, host: input.host, cgroupPath: input.cgroup && input.id ? cgroupPlacement(linux.cgroupsPath, input.id) : undefined }),
   ];
   // Paths on the host are out of reach after pivot_root: open them now.
   if (input.execFifo) ops.push({ op: 'openfifo', step: 'open the exec fifo', path: input.execFifo });
