@@ -3,7 +3,7 @@
 // caller's cwd, environment and fds, the container a descendant of the
 // caller, output and exit status; and the server must come and go cleanly.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec, type Spec } from '../../src/index.js';
@@ -140,6 +140,24 @@ t.test('served errors: status 1, the message on stderr, one JSON line in --log',
   t.equal(lines.length, 1);
   t.match(JSON.parse(lines[0]!), { level: 'error', msg: 'container nope does not exist' });
   t.equal(berth(['list', '--format', 'json']).stdout.trim(), '[]', 'stdout of a served call');
+});
+
+t.test('a call that comes while the server is busy runs on its own, without waiting', async (t) => {
+  const server = await freshServer();
+  const started = join(work, 'hook-started'), finished = join(work, 'hook-finished');
+  const b = bundle(['true'], (s) => {
+    s.hooks!.createRuntime!.push({ path: '/bin/sh', args: ['sh', '-c', `touch ${started}; sleep 3; touch ${finished}`] });
+  });
+  const slow = spawn(bin, ['--root', root, 'create', '-b', b.dir, 'slow'], { stdio: 'ignore' });
+  const done = new Promise((r) => slow.once('exit', r));
+  t.ok(await until(() => existsSync(started)), 'the slow create is in its hook');
+  t.equal(b.hookParent(), server, 'in the server');
+  const r = berth(['list', '-q']);
+  t.equal(r.code, 0, r.stderr);
+  t.notOk(existsSync(finished), 'answered while the server was still busy');
+  await done;
+  t.ok(existsSync(finished));
+  t.equal(berth(['delete', '--force', 'slow']).code, 0);
 });
 
 t.test('the server leaves when idle, on SIGTERM, and a killed one is replaced', async (t) => {
