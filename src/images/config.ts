@@ -2,19 +2,23 @@
 // document says: args = Entrypoint + Cmd, Env merged over the defaults,
 // WorkingDir → cwd, User → uid/gid (names looked up in the image's
 // /etc/passwd and /etc/group), ExposedPorts, StopSignal and Labels →
-// annotations. Volumes are not mounted here: they are listed in the record,
-// and the caller decides what backs them (volumes.ts).
+// annotations. Volumes become the bind mounts imageRootfs() made for them
+// (an anonymous volume per container, filled from the image: volumes.ts).
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec } from '../spec/defaults.js';
 import type { Spec } from '../spec/types.js';
 import { imageError } from './errors.js';
 import { Store, type StoreOptions } from './store.js';
+import type { PreparedRootfs } from './rootfs.js';
 import type { ImageRecord } from './types.js';
 
 export interface ImageSpecOptions extends StoreOptions {
-  /** root.path: the mount point from imageRootfs(). */
-  rootfs: string;
+  /**
+   * What imageRootfs() made (its path is root.path, its volume mounts are
+   * added), or just a path: then the image's Volumes are not mounted.
+   */
+  rootfs: string | PreparedRootfs;
   /** Replaces the image's Cmd (as `docker run IMAGE args...`). */
   args?: string[];
   /** Replaces the Entrypoint too. */
@@ -98,7 +102,16 @@ export function imageSpec(rec: ImageRecord, opts: ImageSpecOptions): Spec {
   p.env = mergeEnv(p.env, c.Env, opts.env);
   p.cwd = c.WorkingDir || '/';
   p.user = resolveUser(c.User, files);
-  s.root = { path: opts.rootfs, readonly: opts.readonly ?? false };
+  const root = typeof opts.rootfs === 'string' ? { path: opts.rootfs, mounts: [] } : opts.rootfs;
+  s.root = { path: root.path, readonly: opts.readonly ?? false };
+  s.mounts = [...(s.mounts ?? []), ...root.mounts];
+  if ('userns' in root && root.userns) {
+    // The user namespace the rootfs was made for (its volumes are owned through these maps).
+    const linux = (s.linux ??= {});
+    if (!linux.namespaces?.some((n) => n.type === 'user')) (linux.namespaces ??= []).push({ type: 'user' });
+    linux.uidMappings = structuredClone(root.userns.uidMappings);
+    linux.gidMappings = structuredClone(root.userns.gidMappings);
+  }
   const ann: Record<string, string> = { ...(c.Labels ?? {}) };
   if (c.ExposedPorts) ann['org.opencontainers.image.exposedPorts'] = Object.keys(c.ExposedPorts).join(',');
   if (c.StopSignal) ann['org.opencontainers.image.stopSignal'] = c.StopSignal;

@@ -8,7 +8,7 @@ import { imageError } from './errors.js';
 import { commit, storeLayer, sweepTmp } from './layers.js';
 import { DirLayout, TarLayout, type Layout } from './layout.js';
 import { fileChunks } from './read.js';
-import { Store, sha256Hex, type StoreOptions } from './store.js';
+import { Pin, Store, sha256Hex, type StoreOptions } from './store.js';
 import { TarIndex, isLayoutMember } from './tarindex.js';
 import type { ImageRecord, LayerRecord, OciDescriptor, OciImage, OciIndex, OciManifest } from './types.js';
 import { Budget, type Limits } from './unpack.js';
@@ -46,6 +46,8 @@ interface Job {
   budget: Budget;
   /** Layers this import added, removed again if it fails. */
   added: string[];
+  /** Every layer it found or added, safe from removal until the record is written. */
+  pin: Pin;
 }
 
 function json<T>(buf: Buffer, what: string, where: string): T {
@@ -88,7 +90,8 @@ async function layers(job: Job, layout: Layout, list: { name: string; digest?: s
   for (const [i, l] of list.entries()) {
     const progress = (p: Partial<ImportProgress>) =>
       job.opts.onProgress?.({ layer: i, layers: list.length, digest: l.digest ?? l.diffId, bytes: 0, total: l.total, ...p });
-    if (l.diffId && existsSync(job.store.layer(l.diffId))) {
+    // Found and pinned in one section: no remove can take it between the look and the record.
+    if (l.diffId && job.store.locked(() => existsSync(job.store.layer(l.diffId!)) && (job.pin.add(l.diffId!), true))) {
       progress({ skipped: true, bytes: l.total ?? 0, done: true });
       out.push({ diffId: l.diffId, digest: l.digest, size: job.store.layerSize(l.diffId) });
       continue;
@@ -100,10 +103,10 @@ async function layers(job: Job, layout: Layout, list: { name: string; digest?: s
       diffId: l.diffId,
       name: l.digest ?? l.name,
       budget: job.budget,
+      pin: job.pin,
       onBytes: (n) => progress({ bytes: (bytes += n) }),
     });
     if (stored.added) job.added.push(stored.diffId);
-    job.store.recordLayer(stored.diffId, stored.size);
     progress({ bytes, done: true });
     out.push({ diffId: stored.diffId, digest: l.digest ?? stored.digest, size: stored.size });
   }
@@ -212,9 +215,8 @@ async function importFile(job: Job, path: string, size: number): Promise<ImageRe
       rmSync(stored.dir, { recursive: true, force: true });
     }
   }
-  const { added } = commit(job.store, stored.dir, stored.diffId);
+  const { added } = commit(job.store, stored.dir, stored.diffId, stored.size, job.pin);
   if (added) job.added.push(stored.diffId);
-  job.store.recordLayer(stored.diffId, stored.size);
   job.opts.onProgress?.({ layer: 0, layers: 1, bytes: size, total: size, done: true });
   const name = job.opts.name;
   if (!name) throw imageError('EINVAL', 'a rootfs tarball has no image name: pass options.name', { path });
@@ -228,6 +230,7 @@ export async function importImage(path: string, opts: ImportOptions = {}): Promi
     store, opts,
     budget: new Budget({ maxBytes: opts.maxBytes ?? DEFAULT_LIMITS.maxBytes, maxEntries: opts.maxEntries ?? DEFAULT_LIMITS.maxEntries }),
     added: [],
+    pin: new Pin(store),
   };
   sweepTmp(store);
   let st;
@@ -247,12 +250,19 @@ export async function importImage(path: string, opts: ImportOptions = {}): Promi
     } else {
       rec = await importFile(job, path, st.size);
     }
-    const old = store.readImage(rec.name);
-    store.writeImage(rec);
-    if (old) store.collect(old.layers.map((l) => l.diffId));
+    // The record, and the layers an older image of this name leaves unused, in one section.
+    store.locked(() => {
+      const old = store.readImage(rec.name);
+      store.writeImage(rec);
+      job.pin.release();
+      if (old) store.collect(old.layers.map((l) => l.diffId));
+    });
     return rec;
   } catch (e) {
-    store.collect(job.added);
+    store.locked(() => {
+      job.pin.release();
+      store.collect(job.added);
+    });
     throw e;
   }
 }

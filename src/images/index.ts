@@ -4,7 +4,7 @@
 //
 //   const img = await images.import('busybox.tar', { name: 'busybox', onProgress });
 //   const root = images.rootfs('busybox', { id: 'c1' });
-//   const spec = images.spec(img, { rootfs: root.path });
+//   const spec = images.spec(img, { rootfs: root });   // root.path, and the image's Volumes as mounts
 //   await run({ spec, overlay: root.overlay });   // upper/work removed with the container
 import { imageError } from './errors.js';
 import { importImage } from './import.js';
@@ -36,13 +36,15 @@ export function inspect(name: string, opts: StoreOptions = {}): ImageRecord {
  */
 export function remove(name: string, opts: StoreOptions & { force?: boolean } = {}): { layersRemoved: string[] } {
   const store = new Store(opts);
-  const rec = store.readImage(name);
-  if (!rec) throw imageError('ENOENT', `no image named ${JSON.stringify(name)}`, { step: 'remove image' });
-  const users = store.containers().filter((c) => c.image === name).map((c) => c.id);
-  if (users.length && !opts.force)
-    throw imageError('EBUSY', `image ${JSON.stringify(name)} is in use by container ${users.join(', ')}`, { step: 'remove image' });
-  store.removeImage(name);
-  return { layersRemoved: store.collect(rec.layers.map((l) => l.diffId)) };
+  return store.locked(() => {
+    const rec = store.readImage(name);
+    if (!rec) throw imageError('ENOENT', `no image named ${JSON.stringify(name)}`, { step: 'remove image' });
+    const users = store.containers().filter((c) => c.image === name).map((c) => c.id);
+    if (users.length && !opts.force)
+      throw imageError('EBUSY', `image ${JSON.stringify(name)} is in use by container ${users.join(', ')}`, { step: 'remove image' });
+    store.removeImage(name);
+    return { layersRemoved: store.collect(rec.layers.map((l) => l.diffId)) };
+  });
 }
 
 export { importImage };

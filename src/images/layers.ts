@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { imageError } from './errors.js';
-import type { Store } from './store.js';
-import { tar } from './tar.js';
+import { alive, type Pin, type Store } from './store.js';
+import { FileRegion } from './read.js';
 import { Budget, LayerWriter } from './unpack.js';
+import { TarParser } from './untar.js';
+import { onWorker, unpackOnWorker } from './unpack-worker.js';
 
 /** Bytes in pieces: a Readable, a generator (read.ts), an array. */
 export type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
@@ -29,6 +31,10 @@ export interface LayerInput {
   /** Bytes of the blob read so far (for progress). */
   onBytes?: (n: number) => void;
   budget: Budget;
+  /** The import's pin: a committed layer is pinned in the same locked section. */
+  pin?: Pin;
+  /** An uncompressed blob in a file at least this large is unpacked on a worker thread (default WORKER_MIN_BYTES). */
+  workerMinBytes?: number;
 }
 
 export interface StoredLayer {
@@ -73,115 +79,129 @@ async function peek(src: Chunks, n: number): Promise<{ head: Buffer; chunks: Asy
   return { head: Buffer.concat(first), chunks: all() };
 }
 
-/** Writes chunks into the tar parser, keeping to its pace, until it has seen them all. */
-async function feed(chunks: AsyncIterable<Buffer>, extract: tar.Extract, onChunk: (b: Buffer) => void): Promise<void> {
-  let failed: Error | undefined;
-  let wake: (() => void) | undefined;
-  const settled = new Promise<void>((resolve, reject) => {
-    extract.on('error', (e: Error) => {
-      failed = e;
-      wake?.();
-      reject(e);
-    });
-    extract.on('finish', () => resolve());
-  });
-  settled.catch(() => {});
-  extract.on('drain', () => wake?.());
-  try {
-    for await (const b of chunks) {
-      if (failed) break;
-      onChunk(b);
-      if (!extract.write(b)) await new Promise<void>((r) => (wake = r));
-      if (failed) break;
-    }
-  } catch (e) {
-    extract.destroy(e as Error);
-    throw e;
-  }
-  if (!failed) (extract as unknown as { end(): void }).end();
-  await settled;
+/** The first bytes of a file region, without consuming anything. */
+function headOf(region: FileRegion, n: number): Buffer {
+  for (const b of new FileRegion(region.path, region.start, Math.min(n, region.length))) return b;
+  return Buffer.alloc(0);
 }
+
+const truncated = (e: unknown) =>
+  (e as { code?: string }).code === 'Z_BUF_ERROR' || /Unexpected end|unexpected end of file/i.test(String((e as Error).message));
 
 /**
  * Unpacks a layer into a temporary directory and checks it. With `keep`, the
  * directory is handed back as it is (the caller decides); otherwise it is
  * moved into the store under its diff id.
+ *
+ * The tar is read synchronously (untar.ts) into the writer (unpack.ts): an
+ * uncompressed blob in a file goes through one reused buffer, hashed as it
+ * goes; a gzip one is inflated by zlib on the thread pool while this thread
+ * hashes, parses and writes.
  */
 export async function storeLayer(store: Store, input: LayerInput, keep = false): Promise<StoredLayer> {
   mkdirSync(store.tmp, { recursive: true });
   const tmp = mkdtempSync(join(store.tmp, `layer-${process.pid}-`));
+  const writer = new LayerWriter(tmp, input.budget);
   try {
     const blobHash = createHash('sha256');
     const diffHash = createHash('sha256');
+    let workerHex: string | undefined;
     let size = 0;
-    let tail: Buffer = Buffer.alloc(0);
-    const { head, chunks } = await peek(input.stream, 4);
+    const parser = new TarParser(writer);
+    const tarChunk = (b: Buffer) => {
+      size += b.length;
+      input.budget.data(b.length);
+      diffHash.update(b);
+      parser.push(b);
+    };
+    let head: Buffer;
+    let chunks: AsyncIterable<Buffer> | Iterable<Buffer>;
+    if (input.stream instanceof FileRegion) {
+      head = headOf(input.stream, 4);
+      chunks = input.stream;
+    } else {
+      ({ head, chunks } = await peek(input.stream, 4));
+    }
     if (starts(head, ZSTD))
       throw imageError('ENOTSUP', 'zstd-compressed layers are not supported (Node has no zstd before v22.15)', { path: input.name });
     const gzip = starts(head, GZIP);
-    const writer = new LayerWriter(tmp, input.budget);
-    const extract = tar.extract();
-    extract.on('entry', (h, data, next) => {
-      writer.entry(h, data as unknown as Readable).then(() => next(), (e) => next(e));
-    });
-    // An uncompressed blob is its own diff: hashed once, as it goes in.
-    let tarBytes: AsyncIterable<Buffer> = chunks;
-    if (gzip) {
-      const gunzip = createGunzip({ chunkSize: 256 << 10 });
-      const compressed = Readable.from(chunks, { objectMode: false });
-      compressed.on('data', (b: Buffer) => {
-        input.onBytes?.(b.length);
-        blobHash.update(b);
-      });
-      compressed.on('error', (e) => gunzip.destroy(e));
-      tarBytes = compressed.pipe(gunzip);
-    }
+    const big = input.stream instanceof FileRegion ? onWorker(input.stream, gzip, input.workerMinBytes) : 0;
     try {
-      await feed(tarBytes, extract, (b) => {
-        size += b.length;
-        input.budget.data(b.length);
-        tail = b.length >= 512 ? b.subarray(b.length - 512) : Buffer.concat([tail, b]).subarray(-512);
-        diffHash.update(b);
-        if (!gzip) input.onBytes?.(b.length);
-      });
+      if (big) {
+        const r = await unpackOnWorker(input.stream as FileRegion, big, tmp, input.budget, input.onBytes);
+        size = r.size;
+        workerHex = r.hex;
+      } else if (!gzip) {
+        // An uncompressed blob is its own diff: hashed once, as it goes in.
+        const src = input.stream instanceof FileRegion ? input.stream.reuse() : chunks;
+        if (Symbol.asyncIterator in src) for await (const b of src) tarChunk(b), input.onBytes?.(b.length);
+        else for (const b of src) tarChunk(b), input.onBytes?.(b.length);
+      } else {
+        const gunzip = createGunzip({ chunkSize: 256 << 10 });
+        const compressed = Readable.from(chunks, { objectMode: false });
+        compressed.on('data', (b: Buffer) => {
+          input.onBytes?.(b.length);
+          blobHash.update(b);
+        });
+        compressed.on('error', (e) => gunzip.destroy(e));
+        try {
+          for await (const b of compressed.pipe(gunzip) as AsyncIterable<Buffer>) tarChunk(b);
+        } finally {
+          compressed.destroy();
+          gunzip.destroy();
+        }
+      }
+      if (!big) parser.finish();
     } catch (e) {
-      if ((e as { code?: string }).code === 'Z_BUF_ERROR' || /Unexpected end|unexpected end of file/i.test(String((e as Error).message)))
-        throw imageError('EBADMSG', 'truncated archive', { path: input.name });
+      if (truncated(e)) throw imageError('EBADMSG', 'truncated archive', { path: input.name });
+      const err = e as { code?: string; path?: string; message: string };
+      // The tar reader's own errors, named by the blob they are in.
+      if (err.code === 'EBADMSG' && err.path === undefined)
+        throw imageError('EBADMSG', err.message.replace(/^EBADMSG: /, '').replace(/ \(import image\)$/, ''), { path: input.name });
       throw e;
     }
-    if (size % 512 !== 0 || tail.length < 512 || tail.some((x) => x !== 0))
-      throw imageError('EBADMSG', 'truncated archive (no end-of-archive marker)', { path: input.name });
-    writer.finish();
-    const diffId = `sha256:${diffHash.digest('hex')}`;
+    if (!big) writer.finish();
+    const diffId = `sha256:${workerHex ?? diffHash.digest('hex')}`;
     const digest = gzip ? `sha256:${blobHash.digest('hex')}` : diffId;
     if (input.digest && digest !== input.digest)
       throw imageError('EINTEGRITY', `digest mismatch: the blob hashes to ${digest}, the manifest says ${input.digest}`, { path: input.name });
     if (input.diffId && diffId !== input.diffId)
       throw imageError('EINTEGRITY', `diff id mismatch: the layer hashes to ${diffId}, the image config says ${input.diffId}`, { path: input.name });
     if (keep) return { digest, diffId, size, dir: tmp, added: true };
-    return { digest, diffId, size, ...commit(store, tmp, diffId) };
+    return { digest, diffId, size, ...commit(store, tmp, diffId, size, input.pin) };
   } catch (e) {
+    writer.abort();
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 }
 
-/** Moves an unpacked layer into the store (or drops it if the store has it already). */
-export function commit(store: Store, tmp: string, diffId: string): { dir: string; added: boolean } {
+/**
+ * Moves an unpacked layer into the store (or drops it if the store has it
+ * already), and pins it, under the store's lock; the size record is written
+ * in the same section, so a stored layer always has one.
+ */
+export function commit(store: Store, tmp: string, diffId: string, size: number, pin?: Pin): { dir: string; added: boolean } {
   const dir = store.layer(diffId);
   mkdirSync(join(dir, '..'), { recursive: true });
-  try {
-    renameSync(tmp, dir);
-    return { dir, added: true };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-    rmSync(tmp, { recursive: true, force: true });
-    return { dir, added: false };
-  }
+  const added = store.locked(() => {
+    let won = true;
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      won = false;
+    }
+    if (won) store.recordLayer(diffId, size);
+    pin?.add(diffId);
+    return won;
+  });
+  if (!added) rmSync(tmp, { recursive: true, force: true });
+  return { dir, added };
 }
 
-/** Removes what imports that died (their pid is gone) left in <data>/tmp. */
+/** Removes what imports that died (their pid is gone) left in <data>/tmp: half layers, pins, removed layers. */
 export function sweepTmp(store: Store): void {
   let names: string[];
   try {
@@ -190,17 +210,8 @@ export function sweepTmp(store: Store): void {
     return;
   }
   for (const n of names) {
-    const pid = Number(/^layer-(\d+)-/.exec(n)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    const pid = Number(/^(?:layer|pin|gc)-(\d+)-/.exec(n)?.[1]);
+    if (!pid || alive(pid)) continue;
     rmSync(join(store.tmp, n), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -6,8 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageError } from './errors.js';
 import { entryParts } from './paths.js';
-import { fileChunks } from './read.js';
-import type { Chunks } from './layers.js';
+import { fileChunks, type FileRegion } from './read.js';
 import type { TarIndex } from './tarindex.js';
 
 export interface Layout {
@@ -17,7 +16,7 @@ export interface Layout {
   /** A small member (JSON) whole. */
   read(name: string): Buffer;
   /** A blob as a stream. */
-  open(name: string): Chunks;
+  open(name: string): FileRegion;
 }
 
 const MAX_JSON = 16 << 20;
@@ -36,7 +35,7 @@ export class DirLayout implements Layout {
     if (statSync(p).size > MAX_JSON) throw imageError('EFBIG', `${name} is too large for a JSON document`, { path: this.where });
     return readFileSync(p);
   }
-  open(name: string): Chunks {
+  open(name: string): FileRegion {
     const p = this.path(name);
     if (!existsSync(p)) throw imageError('ENOENT', `the image has no ${name}`, { path: this.where });
     return fileChunks(p);
@@ -58,7 +57,7 @@ export class TarLayout implements Layout {
     if (m.size > MAX_JSON) throw imageError('EFBIG', `${name} is too large for a JSON document`, { path: this.where });
     return this.index.readAll(m);
   }
-  open(name: string): Chunks {
+  open(name: string): FileRegion {
     return this.index.stream(this.member(name));
   }
 }

@@ -26,6 +26,11 @@ export class LayerTree {
 
   /** Makes sure every parent of parts is a real directory, creating missing ones (0755, root). */
   parent(parts: string[], name: string): string {
+    // Usually the parent is known already (and with it, every directory above it).
+    if (parts.length > 1) {
+      const up = parts.length === 2 ? parts[0]! : parts.slice(0, -1).join('/');
+      if (this.dirs.has(up)) return up;
+    } else return '';
     let rel = '';
     for (let i = 0; i < parts.length - 1; i++) {
       rel = rel ? `${rel}/${parts[i]}` : parts[i]!;

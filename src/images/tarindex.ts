@@ -4,7 +4,7 @@
 // store lacks, each straight from its offset.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
-import { fileChunks } from './read.js';
+import { fileChunks, type FileRegion } from './read.js';
 import { imageError } from './errors.js';
 import { entryParts } from './paths.js';
 
@@ -141,7 +141,7 @@ export class TarIndex {
     }
   }
 
-  stream(m: TarMember): Generator<Buffer> {
+  stream(m: TarMember): FileRegion {
     return fileChunks(this.file, m.offset, m.size);
   }
 }

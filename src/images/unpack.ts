@@ -3,18 +3,22 @@
 // mtimes and xattrs; whiteouts become overlayfs whiteouts (a 0:0 character
 // device) and opaque markers the trusted.overlay.opaque xattr.
 //
-// The file system calls are synchronous on purpose: each is one short
-// syscall on a local disk, and going through the libuv thread pool for tens
-// of thousands of small files costs more than it saves (see bench/images.ts).
+// It is the sink of the tar reader (untar.ts): begin, data, end, all
+// synchronous, on the calling thread. Each is one short syscall on a local
+// disk, and going through the libuv thread pool for tens of thousands of
+// small files costs more than it saves (see bench/images.ts). A file costs
+// open, write, futimes and close, plus fchown or fchmod only when the
+// entry's owner or mode needs them.
 import {
   closeSync, constants as C, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
   mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, writeSync, chmodSync,
 } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { native } from '../native.js';
 import { imageError, limitError } from './errors.js';
 import { LayerTree, entryParts } from './paths.js';
-import { entryMtime, entryOwner, entryXattrs, type Headers } from './tar.js';
+import type { EntrySink, TarEntry } from './untar.js';
+
+type Headers = TarEntry;
 
 const WH = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -48,7 +52,7 @@ interface DirMeta {
   mtime: number;
 }
 
-export class LayerWriter {
+export class LayerWriter implements EntrySink {
   private tree: LayerTree;
   private dirTimes: DirMeta[] = [];
   private rootMeta = false;
@@ -57,24 +61,23 @@ export class LayerWriter {
   private umask = processUmask();
   private euid = process.geteuid?.() ?? -1;
   private egid = process.getegid?.() ?? -1;
+  /** The file being written: its fd, entry and path; data() goes there. */
+  private fd = -1;
+  private cur?: { h: Headers; rel: string; abs: string };
 
   constructor(root: string, private budget: Budget) {
     this.tree = new LayerTree(root);
   }
 
-  /** Handles one entry; `data` is its content stream (drained here for non-files). */
-  async entry(h: Headers, data: Readable): Promise<void> {
+  /** One entry's header: everything but a file's content, which data() brings and end() closes. */
+  begin(h: Headers): void {
     this.budget.entry();
     const parts = entryParts(h.name);
     const base = parts.at(-1) ?? '';
-    if (base.startsWith(WH)) {
-      await drain(data);
-      return this.whiteout(parts, h.name);
-    }
+    if (base.startsWith(WH)) return this.whiteout(parts, h.name);
     const rel = parts.join('/');
     if (rel === '') {
       // The layer's own root ("./"): only its metadata.
-      await drain(data);
       if (h.type === 'directory') {
         this.meta(this.tree.root, h, true);
         this.rootMeta = true;
@@ -86,28 +89,58 @@ export class LayerWriter {
     switch (h.type) {
       case 'file':
       case 'contiguous-file':
-        return this.file(rel, abs, h, data);
+        return this.open(rel, abs, h);
       case 'directory':
-        await drain(data);
         return this.dir(rel, abs, h);
-      case 'symlink':
-        await drain(data);
-        this.create(rel, abs, () => symlinkSync(h.linkname ?? '', abs));
-        return this.meta(abs, h, false);
+      case 'symlink': {
+        this.create(rel, abs, () => symlinkSync(h.linkname, abs));
+        const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+        return this.meta(abs, h, false, !this.sgid.has(parent));
+      }
       case 'link':
-        await drain(data);
         return this.hardlink(rel, abs, h);
       case 'character-device':
       case 'block-device':
       case 'fifo': {
-        await drain(data);
         const type = h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR;
-        this.create(rel, abs, () => native().mknod(abs, type | ((h.mode ?? 0o644) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0));
+        this.create(rel, abs, () => native().mknod(abs, type | (h.mode & 0o7777), h.devmajor, h.devminor));
         return this.meta(abs, h, true);
       }
       default:
-        throw imageError('EINVAL', `layer entry has an unsupported type ${JSON.stringify(h.type)}`, { path: h.name });
+        throw imageError('EINVAL', `layer entry has an unsupported type ${JSON.stringify(h.flag)}`, { path: h.name });
     }
+  }
+
+  data(b: Buffer): void {
+    if (this.fd < 0) return; // content of an entry that is not a file: skipped
+    let off = 0;
+    while (off < b.length) off += writeSync(this.fd, b, off);
+  }
+
+  end(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    const { h, rel, abs } = this.cur!;
+    this.fd = -1;
+    this.cur = undefined;
+    try {
+      const mode = h.mode & 0o7777;
+      // A new file is ours (root:root) unless its directory is setgid.
+      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      if (h.uid !== this.euid || h.gid !== this.egid || this.sgid.has(parent)) fchownSync(fd, h.uid, h.gid);
+      // chown clears setuid/setgid: those modes, and whatever the umask masked, are set now.
+      if (mode & 0o7000 || mode & this.umask) fchmodSync(fd, mode);
+      this.xattrs(abs, h);
+      futimesSync(fd, h.mtime, h.mtime);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Closes a file left open by a failed import. */
+  abort(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
   }
 
   /** Directory mtimes last: creating their children changed them. */
@@ -159,70 +192,50 @@ export class LayerWriter {
     }
   }
 
-  private async file(rel: string, abs: string, h: Headers, data: Readable): Promise<void> {
+  private open(rel: string, abs: string, h: Headers): void {
     const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
-    const mode = (h.mode ?? 0o644) & 0o7777;
+    const mode = h.mode & 0o777;
     // Created with its mode, in our private 0700 directory: no fchmod when the umask took nothing away.
-    let fd: number;
     try {
-      fd = openSync(abs, flags, mode & 0o777);
+      this.fd = openSync(abs, flags, mode);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       this.replace(rel, abs);
-      fd = openSync(abs, flags, mode & 0o777);
+      this.fd = openSync(abs, flags, mode);
     }
-    try {
-      await new Promise<void>((resolve, reject) => {
-        data.on('data', (chunk: Buffer) => {
-          try {
-            let off = 0;
-            while (off < chunk.length) off += writeSync(fd, chunk, off);
-          } catch (e) {
-            reject(e);
-            data.destroy(e as Error);
-          }
-        });
-        data.on('end', resolve);
-        data.on('error', reject);
-      });
-      const { uid, gid } = entryOwner(h);
-      // A new file is ours (root:root) unless its directory is setgid.
-      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-      if (uid !== this.euid || gid !== this.egid || this.sgid.has(parent)) fchownSync(fd, uid, gid);
-      // chown clears setuid/setgid: those modes, and whatever the umask masked, are set now.
-      if (mode & 0o7000 || mode & this.umask) fchmodSync(fd, mode);
-      this.xattrs(abs, h);
-      const t = entryMtime(h);
-      futimesSync(fd, t, t);
-    } finally {
-      closeSync(fd);
-    }
+    this.cur = { h, rel, abs };
   }
 
   private dir(rel: string, abs: string, h: Headers): void {
+    let fresh = false;
     if (!this.tree.isDir(rel)) {
+      // Made with its mode (root may write into it whatever the mode says).
       try {
-        mkdirSync(abs, 0o700);
+        mkdirSync(abs, h.mode & 0o777);
+        fresh = true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const st = lstatSync(abs);
         if (!st.isDirectory()) {
           this.replace(rel, abs);
-          mkdirSync(abs, 0o700);
+          mkdirSync(abs, h.mode & 0o777);
+          fresh = true;
         }
       }
       this.tree.addDir(rel);
     }
-    if ((h.mode ?? 0) & 0o2000) this.sgid.add(rel);
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    const ours = fresh && !this.sgid.has(parent);
+    if (h.mode & 0o2000) this.sgid.add(rel);
     else this.sgid.delete(rel);
-    this.meta(abs, h, true);
+    this.meta(abs, h, !ours || !!(h.mode & 0o7000) || !!(h.mode & this.umask), ours);
   }
 
   private hardlink(rel: string, abs: string, h: Headers): void {
-    const tparts = entryParts(h.linkname ?? '', 'hardlink target');
+    const tparts = entryParts(h.linkname, 'hardlink target');
     const trel = tparts.join('/');
     if (!trel) throw imageError('EPERM', 'hardlink to the layer root', { path: h.name });
-    this.tree.checkParents(tparts, h.linkname ?? '');
+    this.tree.checkParents(tparts, h.linkname);
     const tabs = this.tree.abs(trel);
     const st = lstatSync(tabs, { throwIfNoEntry: false });
     if (!st) throw imageError('ENOENT', `hardlink target '${h.linkname}' is not in the layer`, { path: h.name });
@@ -233,26 +246,19 @@ export class LayerWriter {
   }
 
   /** Owner, mode, xattrs, mtime, in that order (chown clears setuid bits and security.capability). */
-  private meta(abs: string, h: Headers, chmod: boolean): void {
-    const { uid, gid } = entryOwner(h);
-    lchownSync(abs, uid, gid);
-    if (chmod) chmodSync(abs, (h.mode ?? 0o755) & 0o7777);
+  private meta(abs: string, h: Headers, chmod: boolean, fresh = false): void {
+    // Just made by us, outside a setgid directory: already ours (root:root), no chown needed.
+    if (!fresh || h.uid !== this.euid || h.gid !== this.egid) lchownSync(abs, h.uid, h.gid);
+    if (chmod) chmodSync(abs, h.mode & 0o7777);
     this.xattrs(abs, h);
-    const t = entryMtime(h);
-    if (h.type === 'directory') this.dirTimes.push({ abs, mtime: t });
-    else lutimesSync(abs, t, t);
+    if (h.type === 'directory') this.dirTimes.push({ abs, mtime: h.mtime });
+    else lutimesSync(abs, h.mtime, h.mtime);
   }
 
   private xattrs(abs: string, h: Headers): void {
-    const x = entryXattrs(h);
-    if (!x) return;
-    for (const [name, value] of x) native().lsetxattr(abs, name, value);
+    if (!h.xattrs) return;
+    for (const [name, value] of h.xattrs) native().lsetxattr(abs, name, value);
   }
-}
-
-async function drain(s: Readable): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  for await (const _ of s as AsyncIterable<Buffer>);
 }
 
 /** The process umask, read without changing it (process.umask() with no argument is deprecated). */

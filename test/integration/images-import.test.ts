@@ -15,6 +15,7 @@ import { Store } from '../../src/images/store.js';
 import { storeLayer } from '../../src/images/layers.js';
 import { Budget } from '../../src/images/unpack.js';
 import { dirTar, dockerSave, layerTar, ociLayout, tarDir, type Entry } from '../fixtures/images/build.js';
+import { rootfs as busybox } from '../helpers.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -306,4 +307,48 @@ t.test('a repeated import of an image reads no layer', async (t) => {
   t.ok(performance.now() - t0 < 1000, 'under a second');
   t.ok(progress.every((p) => p.skipped), 'skipped');
   void truncateSync;
+});
+
+t.test('a large layer unpacks on a worker thread exactly as it does inline', async (t) => {
+  const { dir, data } = scratch(t);
+  const { execFileSync } = await import('node:child_process');
+  const { FileRegion } = await import('../../src/images/read.js');
+  const file = join(dir, 'layer.tar');
+  // The busybox rootfs without its end-of-archive blocks, then entries of our own.
+  const base = dirTar(busybox);
+  let end = base.length;
+  while (end >= 512 && base.subarray(end - 512, end).every((b) => b === 0)) end -= 512;
+  const layer = Buffer.concat([
+    base.subarray(0, end),
+    await layerTar([
+      { name: 'big', content: Buffer.alloc(3 << 20, 1) },
+      { name: 'x/', type: 'directory', mode: 0o2775, gid: 5 },
+      { name: 'x/in-sgid', content: 'g' },
+      { name: 'x/link', type: 'symlink', linkname: '../big' },
+      { name: 'etc/.wh.hostname' },
+    ]),
+  ]);
+  writeFileSync(file, layer);
+  const budget = () => new Budget({ maxBytes: 1e9, maxEntries: 1e6 });
+  const inline = await storeLayer(new Store({ dataDir: join(data, 'a') }), { stream: new FileRegion(file), name: 'l', budget: budget(), workerMinBytes: Infinity });
+  let bytes = 0;
+  const onWorker = await storeLayer(new Store({ dataDir: join(data, 'b') }), { stream: new FileRegion(file), name: 'l', budget: budget(), workerMinBytes: 0, onBytes: (n) => (bytes += n) });
+  t.same({ ...onWorker, dir: '' }, { ...inline, dir: '' }, 'same digest, diff id and size');
+  t.equal(onWorker.diffId, sha(layer));
+  t.equal(bytes, layer.length, 'progress counts every byte');
+  const tree = (d: string) => execFileSync('sh', ['-c', `cd ${d} && find . -printf '%p %y %m %U:%G %T@ %s %l\\n' | sort && find . -type f -exec sha256sum {} + | sort`], { encoding: 'utf8' })
+    .replace(/^(\S+ c 0 0:0) \S+/gm, '$1'); // a whiteout's mtime is when it was made
+  t.equal(tree(onWorker.dir), tree(inline.dir), 'the same tree: types, modes, owners, mtimes, sizes, contents');
+
+  const cut = join(dir, 'cut.tar');
+  writeFileSync(cut, layer.subarray(0, 5 << 20));
+  await t.rejects(storeLayer(new Store({ dataDir: data }), { stream: new FileRegion(cut), name: 'cut', budget: budget(), workerMinBytes: 0 }), { code: 'EBADMSG', message: /truncated archive 'cut'/ });
+  await t.rejects(storeLayer(new Store({ dataDir: data }), { stream: new FileRegion(file), name: 'l', budget: new Budget({ maxBytes: 1e9, maxEntries: 50 }), workerMinBytes: 0 }), {
+    code: 'EFBIG', message: /more than 50 entries \(limit maxEntries\)/,
+  });
+  const bad = Buffer.from(layer);
+  bad[100] ^= 0x10; // the first header's mode: its checksum no longer matches
+  writeFileSync(cut, bad);
+  await t.rejects(storeLayer(new Store({ dataDir: data }), { stream: new FileRegion(cut), name: 'bad', budget: budget(), workerMinBytes: 0 }), { code: 'EBADMSG', message: /corrupt tar header at byte 0/ });
+  t.same(ls(join(data, 'tmp')), [], 'no half layer left by a failed worker');
 });

@@ -50,7 +50,7 @@ t.before(async () => {
   ociLayout(join(dir, 'oci'), {
     layers: [base, app, delta],
     name: 'test:layers',
-    config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo "$A $(id -u):$(id -g) $(pwd)"'], Env: ['A=from-image', 'PATH=/bin'], WorkingDir: '/tmp', User: 'daemon', ExposedPorts: { '8080/tcp': {} } },
+    config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo "$A $(id -u):$(id -g) $(pwd)"'], Env: ['A=from-image', 'PATH=/bin'], WorkingDir: '/tmp', User: 'daemon', ExposedPorts: { '8080/tcp': {} }, Volumes: { '/data': {}, '/cache/': {} } },
   });
   await images.import(join(dir, 'oci'), opts);
 });
@@ -208,6 +208,85 @@ t.test('volumes: tmpfs with size and mode, host paths ro/rw with propagation, na
   t.same(images.listVolumes(opts), ['pod-data'], 'the volume outlives its containers');
   images.removeVolume('pod-data', opts);
   t.same(images.listVolumes(opts), []);
+});
+
+t.test("the image's Volumes: an anonymous volume per container, filled from the image, removed with it", async (t) => {
+  const script = (extra: string) => [
+    'ls /data | tr "\\n" " "; echo',
+    'grep -c " /data \\| /cache " /proc/self/mountinfo',
+    'stat -c "%a %u" /cache',
+    extra,
+  ].join('; ');
+  const id = nextId();
+  const root = images.rootfs('test:layers', { ...opts, id });
+  const s = images.spec(images.inspect('test:layers', opts), { ...opts, rootfs: root, entrypoint: ['sh', '-c', script('echo written > /data/mine; echo x > /etc/x')] });
+  s.process!.user = { uid: 0, gid: 0 };
+  t.same(s.mounts!.slice(-2).map((m) => m.destination), ['/cache', '/data'], 'the spec mounts both');
+  const c = await create({ spec: s, overlay: root.overlay, stdio: 'pipe' });
+  let text = '';
+  c.stdout!.on('data', (b: Buffer) => (text += b));
+  await c.start();
+  t.same(await c.wait(), { exitCode: 0 });
+  t.equal(text, 'new \n2\n755 0\n', 'the image\'s /data as the layers say (opaque dir, whiteouts); /cache made empty');
+  const vols = join(data, 'containers', id, 'volumes');
+  t.same(readdirSync(vols).sort(), ['0', '1']);
+  t.equal(readFileSync(join(vols, '1', 'mine'), 'utf8'), 'written\n', 'a write to /data lands in the volume');
+  t.notOk(existsSync(join(data, 'containers', id, 'upper', 'data', 'mine')), 'not in the upper dir');
+  t.ok(existsSync(join(data, 'containers', id, 'upper', 'etc', 'x')), 'while the rootfs write is');
+  await c.delete();
+  t.notOk(existsSync(join(data, 'containers', id)), 'the anonymous volumes go with the container');
+  const fresh = await runOn(script(''));
+  t.equal(fresh, 'new \n2\n755 0\n', 'the next container starts from the image again');
+});
+
+/** A container on test:layers with its volumes (optionally named); resolves with stdout. */
+async function runOn(script: string, volumes?: Record<string, string>): Promise<string> {
+  const root = images.rootfs('test:layers', { ...opts, id: nextId(), volumes });
+  const s = images.spec(images.inspect('test:layers', opts), { ...opts, rootfs: root, entrypoint: ['sh', '-c', script] });
+  s.process!.user = { uid: 0, gid: 0 };
+  const r = await run({ spec: s, overlay: root.overlay, input: '' });
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  return out(r);
+}
+
+t.test("a read-only root still gets the image's volumes, writable, mount points included", async (t) => {
+  const id = nextId();
+  const root = images.rootfs('test:layers', { ...opts, id, readonly: true });
+  const s = images.spec(images.inspect('test:layers', opts), { ...opts, rootfs: root, entrypoint: ['sh', '-c', 'echo c > /cache/c && cat /cache/c; ls /data; touch /etc/x 2>&1'] });
+  s.process!.user = { uid: 0, gid: 0 };
+  const r = await run({ spec: s, overlay: root.overlay, input: '' });
+  t.equal(r.exitCode, 1);
+  t.match(out(r), /^c\nnew\ntouch: \/etc\/x: Read-only file system\n$/, '/cache (not in the image) and /data are writable volumes; the root is not');
+  t.notOk(existsSync(join(data, 'containers', id)), 'removed with the container');
+});
+
+t.test("a named volume for an image's volume: filled once, kept, shared", async (t) => {
+  t.equal(await runOn('ls /data; echo kept > /data/kept', { '/data': 'appdata' }), 'new\n');
+  t.equal(await runOn('ls /data | tr "\\n" " "', { '/data/': 'appdata' }), 'kept new ', 'the second container sees the first one\'s write, not a refill');
+  t.same(images.listVolumes(opts), ['appdata'], 'it outlives its containers');
+  t.equal(readFileSync(join(data, 'volumes', 'appdata', 'kept'), 'utf8'), 'kept\n');
+  images.removeVolume('appdata', opts);
+  t.throws(() => images.rootfs('test:layers', { ...opts, id: nextId(), volumes: { '/nope': 'x' } }), {
+    code: 'EINVAL', message: /volumes\["\/nope"\]: the image has no volume at this path/,
+  });
+  t.throws(() => images.rootfs('test:layers', { ...opts, id: nextId(), volumes: { '/data': '../evil' } }), { code: 'EINVAL', message: /volumes\["\/data"\]: invalid volume name/ });
+  t.same(readdirSync(join(data, 'containers')), [], 'a refused rootfs leaves no directory');
+  t.same(images.listVolumes(opts), []);
+});
+
+t.test('bad image Volumes are refused, naming the field', async (t) => {
+  const file = await layerTar([{ name: 'app/', type: 'directory' }, { name: 'app/file2', content: 'f' }]);
+  const cases = [
+    ['relative', 'EINVAL', /config\.Volumes\["relative"\]: a volume path must be absolute/],
+    ['/app/file2', 'ENOTDIR', /config\.Volumes\["\/app\/file2"\]: "\/app\/file2" is not a directory in the image/],
+  ] as const;
+  for (const [i, [vol, code, message]] of cases.entries()) {
+    ociLayout(join(dir, `badvol${i}`), { layers: [base, file], name: `badvol${i}`, config: { Cmd: ['true'], Volumes: { [vol]: {} } } });
+    await images.import(join(dir, `badvol${i}`), opts);
+    t.throws(() => images.rootfs(`badvol${i}`, { ...opts, id: nextId() }), { code, message });
+    images.remove(`badvol${i}`, opts);
+  }
+  t.same(readdirSync(join(data, 'containers')), [], 'nothing half-made');
 });
 
 t.test('no container rootfs is left', async (t) => {

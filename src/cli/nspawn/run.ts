@@ -55,7 +55,7 @@ function prepareRoot(o: NspawnOptions, id: string, dataDir?: string): Root {
   try {
     const cfg = o.user === undefined ? rec : { ...rec, config: { ...rec.config, User: o.user } };
     const hasCmd = !!(rec.config.Entrypoint?.length || rec.config.Cmd?.length);
-    const base = images.spec(cfg, { rootfs: prepared.path, ...store, ...(o.command.length ? { args: o.command } : hasCmd ? {} : { args: ['/bin/sh'] }) });
+    const base = images.spec(cfg, { rootfs: prepared, ...store, ...(o.command.length ? { args: o.command } : hasCmd ? {} : { args: ['/bin/sh'] }) });
     return { path: prepared.path, base, fromImage: true, prepared };
   } catch (e) {
     prepared.overlay.release?.();
