@@ -38,6 +38,7 @@ static const Entry kOps[] = {
     {"console", op_console}, {"pty", op_pty},
     {"hostpid", op_hostpid}, {"hook", op_hook},
     {"exec", op_exec},       {"overlay", op_overlay},
+    {"overlayprep", op_overlayprep}, {"overlayattach", op_overlayattach},
 };
 
 int main(int argc, char **argv) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,26 +87,125 @@ static bool relay(int from) {
   return !error;
 }
 
-// fork detach: the child carries on with the remaining ops as the container
-// process; this process stays, forwards signals, relays messages and reports
-// the exit (see ../protocol.md), then exits with the same status. With
-// detach=1 it exits as soon as the container process has exec'd or stopped
-// talking (waiting on its exec fifo), so that the container is reparented to
-// the caller's subreaper (conmon, the containerd shim), as with runc.
+// clone3's arguments: linux/sched.h's struct clone_args up to `cgroup`
+// (CLONE_ARGS_SIZE_VER2), spelled out so that no kernel header is needed.
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+// What clone3 says when this kernel, or this caller, cannot create a process
+// in a cgroup: no clone3 (< 5.3), no CLONE_INTO_CGROUP (< 5.7, E2BIG for the
+// longer struct), not a cgroup2 directory, or no write permission on it (as
+// from inside a user namespace). Then the fallback below does it in two steps.
+static bool clone3_unavailable(int err) {
+  return err == ENOSYS || err == E2BIG || err == EINVAL || err == EOPNOTSUPP || err == EBADF || err == EPERM || err == EACCES;
+}
+
+// Waits for one byte on fd; true if it is 'A'.
+static bool read_ack(int fd) {
+  char c = 0;
+  ssize_t n;
+  do n = read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  return n == 1 && c == 'A';
+}
+
+// fork(), or with CLONE_NEWPID among `flags` a child that is pid 1 of a new
+// pid namespace; the other flags are the child's to unshare (late).
+static pid_t fork_with(uint64_t flags) {
+  if (!(flags & CLONE_NEWPID)) return fork();
+  return pid_t(syscall(SYS_clone, SIGCHLD | CLONE_NEWPID, nullptr, nullptr, nullptr, nullptr));
+}
+
+// The container process, in its cgroup from its first instruction:
+// clone3(CLONE_INTO_CGROUP | flags) into the directory `cgfd`. The new pid
+// namespace is made by the same call: a failed first fork into a pid
+// namespace unshared beforehand would leave it unusable (ENOMEM). Where the
+// kernel cannot, a plain fork: the child waits on *gate while the monitor
+// asks Node (sync "cgroup" with the child's pid) to write it into
+// cgroup.procs; the child then unshares the other flags itself (*late), so
+// that a new cgroup namespace is still rooted at the container's cgroup.
+// Returns the child's pid in the monitor, 0 in the child.
+static pid_t spawn_into_cgroup(int cgfd, uint64_t flags, int *gate_out, bool *late) {
+  CloneArgs ca;
+  memset(&ca, 0, sizeof ca);
+  ca.flags = CLONE_INTO_CGROUP | flags;
+  ca.exit_signal = SIGCHLD;
+  ca.cgroup = uint64_t(cgfd);
+  long r = syscall(SYS_clone3, &ca, sizeof ca);
+  if (r >= 0) {
+    close(cgfd);
+    return pid_t(r);
+  }
+  if (!clone3_unavailable(errno)) {
+    int err = errno;
+    char link[32], path[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", cgfd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    path[n > 0 ? n : 0] = '\0';
+    fail("clone3", err, path);
+  }
+  close(cgfd);
+  *late = true;
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0) fail("pipe2", errno, "");
+  pid_t pid = fork_with(flags);
+  if (pid < 0) fail("clone", errno, "");
+  if (pid == 0) {
+    close(gate[1]);
+    *gate_out = gate[0];
+    return 0;
+  }
+  close(gate[0]);
+  send_pid(g_sync_fd, "sync", pid, "cgroup");
+  if (!read_ack(g_sync_fd)) {  // Node gave up and reported the error itself.
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    _exit(127);
+  }
+  if (write(gate[1], "A", 1) != 1) fail("write", errno, "");
+  close(gate[1]);
+  return pid;
+}
+
+// fork detach pidack cgroupfd flags: the child carries on with the
+// remaining ops as the container process; this process stays, forwards
+// signals, relays messages and reports the exit (see ../protocol.md), then
+// exits with the same status. With detach=1 it exits as soon as the
+// container process has exec'd or stopped talking (waiting on its exec
+// fifo), so that the container is reparented to the caller's subreaper
+// (conmon, the containerd shim), as with runc.
 //
 // pidack=1 (the container does not wait for start): Node opens a pidfd on
 // the pid we report, so we reap the container process only after Node says
 // it has it ('P'), lest it open a recycled pid.
+//
+// cgroupfd >= 0: the fd of the container's cgroup directory (cgroup v2):
+// the child is created in it and this process stays outside. `flags`: the
+// namespaces made with the child (CLONE_NEWPID, CLONE_NEWCGROUP: then the
+// cgroup namespace is rooted at the container's cgroup).
 void op_fork(const Op &op) {
   bool detach = arg_long(op, 0) != 0;
   bool pidack = arg_long(op, 1) != 0;
+  int cgfd = int(arg_long(op, 2));
+  uint64_t flags = arg_u64(op, 3);
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) fail("pipe2", errno, "");
-  pid_t pid = fork();
-  if (pid < 0) fail("fork", errno, "");
+  int gate = -1;
+  bool late = cgfd < 0;
+  pid_t pid = cgfd >= 0 ? spawn_into_cgroup(cgfd, flags, &gate, &late) : fork_with(flags);
+  if (pid < 0) fail("clone", errno, "");
   if (pid == 0) {
     close(pipefd[0]);
     g_report_fd = pipefd[1];
+    if (gate >= 0 && !read_ack(gate)) _exit(127);
+    if (gate >= 0) close(gate);
+    uint64_t rest = flags & ~uint64_t(CLONE_NEWPID);
+    if (late && rest && unshare(int(rest)) < 0) fail("unshare", errno, "");
     return;
   }
   close(pipefd[1]);

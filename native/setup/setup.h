@@ -63,6 +63,8 @@ void op_rootfs(const Op &);
 void op_pivot(const Op &);
 void op_chroot(const Op &);
 void op_overlay(const Op &);
+void op_overlayprep(const Op &);
+void op_overlayattach(const Op &);
 void op_hostname(const Op &);
 void op_domainname(const Op &);
 void op_sysctl(const Op &);

@@ -35,6 +35,13 @@ export interface CgroupDriver {
   /** Moves a process (host pid) into the cgroup, in every hierarchy. */
   addProcess(pid: number): Promise<void>;
   /**
+   * v2 only: an fd (close-on-exec) of the cgroup's directory, for
+   * clone3(CLONE_INTO_CGROUP), so that the container's process is created in
+   * it. The caller closes it. (v1 has one directory per hierarchy: a process
+   * joins them through addProcess.)
+   */
+  openDir?(): number;
+  /**
    * Changes resources while the container runs. Only the parts given are
    * written; values left out keep their current settings (e.g. swap when only
    * the memory limit changes). With memory.checkBeforeUpdate, a limit below the

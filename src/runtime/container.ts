@@ -246,7 +246,7 @@ export class Container {
     return this.cgroup.stats();
   }
 
-  /** Host pids of every process in the container's cgroup (the setup process that monitors it included). */
+  /** Host pids of every process in the container's cgroup (on cgroup v1 the setup process that monitors it too; on v2 it stays outside). */
   pids(): Promise<number[]> {
     return this.cgroup.pids();
   }

@@ -14,8 +14,12 @@ export interface LaunchOptions {
   plan: Plan;
   /** fds for the child: 0, 1, 2, then the preserved ones. */
   fds: number[];
-  /** Where the setup process goes at `sync cgroup` (plan input `cgroup`); a cgroup driver. */
-  cgroup?: { addProcess(pid: number): Promise<void> };
+  /**
+   * The container's cgroup driver (plan input `cgroup`): at `sync cgroup` the
+   * pid it names (v1: the setup process; v2 where clone3 cannot: the container
+   * process) is added; openDir gives the directory fd for plan.cgroupFd (v2).
+   */
+  cgroup?: { addProcess(pid: number): Promise<void>; openDir?(): number };
 }
 
 /** What happened to the process, once it is over. */
@@ -52,13 +56,16 @@ export class Launch {
     const sp = spawner();
     const [mine, theirs] = n.socketpair();
     let child: { pid: number; pidfd: number };
+    const own = [theirs];
     try {
-      child = sp.spawn(setupPath, ['berth-setup', String(opts.fds.length)], opts.fds, [theirs]);
+      // cgroup v2: the directory the setup process clones the container process into, opened here.
+      if (opts.plan.cgroupFd !== undefined) own.push(this.openCgroupDir());
+      child = sp.spawn(setupPath, ['berth-setup', String(opts.fds.length)], opts.fds, own);
     } catch (e) {
       n.close(mine);
       throw withStep(e, 'start the setup process', opts.id);
     } finally {
-      n.close(theirs);
+      for (const fd of own) n.close(fd);
     }
     this.setupPid = child.pid;
     this.setupPidfd = child.pidfd;
@@ -77,6 +84,17 @@ export class Launch {
       });
     });
     this.sock.write(encodePlan(opts.plan.ops));
+  }
+
+  private openCgroupDir(): number {
+    const open = this.opts.cgroup?.openDir;
+    if (!open || this.opts.plan.cgroupFd !== this.opts.fds.length + 1)
+      throw new BerthError('the plan clones into a cgroup v2 directory, but Launch was given no such cgroup', { code: 'EINVAL', step: 'join cgroup', containerId: this.id });
+    try {
+      return open.call(this.opts.cgroup);
+    } catch (e) {
+      throw withStep(e, 'join cgroup', this.id);
+    }
   }
 
   /** Resolves when the container process is created and waits for start. */

@@ -10,7 +10,7 @@ import { NAMESPACE_PROC_NAMES } from '../spec/defaults.js';
 import { MOUNT_ATTR, MS, PROPAGATION } from '../mounts/flags.js';
 import { mountOps } from '../mounts/plan.js';
 import { cgroupPlacement } from '../cgroups/index.js';
-import { overlayOps, type OverlayRootfs } from '../mounts/overlay.js';
+import { overlayPlan, type OverlayRootfs } from '../mounts/overlay.js';
 import { capMask } from './caps.js';
 import { compileSeccomp } from './seccomp.js';
 import type { HostFacts } from './host.js';
@@ -31,7 +31,12 @@ export interface PlanInput {
   consoleSocket?: string;
   /** The monitor leaves once the process runs (or waits on execFifo), so the caller's subreaper adopts it. */
   detach?: boolean;
-  /** Node puts the setup process into the container's cgroup at `sync cgroup` (Launch's `cgroup`), before any namespace exists. */
+  /**
+   * The container gets a cgroup (Launch's `cgroup`). cgroup v2: its process is
+   * cloned into it (CLONE_INTO_CGROUP, through the directory fd Launch
+   * passes) and the monitor stays outside; v1: Node puts the setup process
+   * into it at `sync cgroup`, before any namespace exists.
+   */
   cgroup?: boolean;
   /** false: exec as soon as set up, without waiting for start (one round trip less, for run()). */
   waitForStart?: boolean;
@@ -66,6 +71,8 @@ export interface Plan {
   rootfs: string;
   /** Set when the plan makes a user namespace: the maps Node writes at `sync userns`. */
   userns?: { uidMappings: string; gidMappings: string };
+  /** cgroup v2: Launch passes the container's cgroup directory as this fd (right after the sync socket), for the fork op. */
+  cgroupFd?: number;
 }
 
 const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -77,7 +84,7 @@ function rlimitValue(v: number): bigint {
 const mapText = (m: { containerID: number; hostID: number; size: number }[] | undefined) =>
   (m ?? []).map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
 
-function namespaceOps(namespaces: readonly Namespace[], spec: Spec | undefined, detach: boolean, pidAck: boolean): { ops: Op[]; newTypes: Set<NamespaceType> } {
+function namespaceOps(namespaces: readonly Namespace[], spec: Spec | undefined, detach: boolean, pidAck: boolean, cgroupFd = -1): { ops: Op[]; newTypes: Set<NamespaceType> } {
   const ops: Op[] = [];
   const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   if (joins.length)
@@ -95,8 +102,11 @@ function namespaceOps(namespaces: readonly Namespace[], spec: Spec | undefined, 
   }
   let flags = 0;
   for (const t of newTypes) if (t !== 'user') flags |= NAMESPACE_CLONE_FLAGS[t];
+  // Cloned into its cgroup: new pid and cgroup namespaces are made with the process (see native/setup/ns.cc).
+  const cloneFlags = cgroupFd >= 0 ? flags & (NAMESPACE_CLONE_FLAGS.pid | NAMESPACE_CLONE_FLAGS.cgroup) : 0;
+  flags &= ~cloneFlags;
   if (flags) ops.push({ op: 'unshare', step: 'create namespaces', flags });
-  ops.push({ op: 'fork', step: 'start the container process', detach, pidAck });
+  ops.push({ op: 'fork', step: 'start the container process', detach, pidAck, ...(cgroupFd >= 0 && { cgroupFd, cloneFlags }) });
   return { ops, newTypes };
 }
 
@@ -173,13 +183,13 @@ function createHookOps(spec: Spec, input: PlanInput): Op[] {
   return ops;
 }
 
-function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean): Op[] {
+function rootfsOps(spec: Spec, input: PlanInput, rootfs: string, userns: boolean, overlay: Op[]): Op[] {
   const linux = spec.linux ?? {};
   const prop = PROPAGATION[linux.rootfsPropagation ?? 'rslave']!;
   const s = 'set up rootfs';
   const ops: Op[] = [
     { op: 'mount', step: s, source: '', target: '/', fstype: '', flags: prop.flag | (prop.recursive ? MS.REC : 0), data: '', where: 'host', create: 'none' },
-    ...(input.overlay ? overlayOps(input.overlay, rootfs) : []),
+    ...overlay,
     { op: 'parentprivate', step: s, path: rootfs },
     { op: 'mount', step: s, source: rootfs, target: rootfs, fstype: '', flags: MS.BIND | MS.REC, data: '', where: 'host', create: 'none' },
     { op: 'rootfs', step: s, path: rootfs },
@@ -244,12 +254,17 @@ export function buildPlan(input: PlanInput): Plan {
   const namespaces = asked.some((n) => n.type === 'mount') ? asked : [...asked, { type: 'mount' as const }];
 
   const waitForStart = input.waitForStart !== false || !!input.execFifo;
-  const { ops, newTypes } = namespaceOps(namespaces, spec, input.detach ?? false, !waitForStart && !input.detach);
-  // First of all: a new cgroup namespace is rooted at the cgroup its maker is in, and the container's process inherits it.
-  if (input.cgroup) ops.unshift(CGROUP_SYNC);
+  // cgroup v2 (the host's /sys/fs/cgroup is cgroup2): the fd after the sync socket.
+  const cgroupFd = input.cgroup && input.host.cgroupMounts.some((m) => m.path === '/sys/fs/cgroup' && m.fstype === 'cgroup2') ? 4 + input.preserveFds : -1;
+  const { ops, newTypes } = namespaceOps(namespaces, spec, input.detach ?? false, !waitForStart && !input.detach, cgroupFd);
+  // v1, first of all: a new cgroup namespace is rooted at the cgroup its maker is in, and the container's process inherits it.
+  if (input.cgroup && cgroupFd < 0) ops.unshift(CGROUP_SYNC);
   const userns = namespaces.some((n) => n.type === 'user');
+  // An overlay root in a user namespace is made before it (src/mounts/overlay.ts).
+  const overlay = input.overlay ? overlayPlan(input.overlay, rootfs, spec, namespaces) : { first: [], mount: [] };
+  ops.unshift(...overlay.first);
   // A joined mount namespace gets the root set up in it too, as with runc.
-  ops.push(...rootfsOps(spec, input, rootfs, userns));
+  ops.push(...rootfsOps(spec, input, rootfs, userns, overlay.mount));
 
   if (spec.hostname !== undefined || spec.domainname !== undefined) {
     if (!newTypes.has('uts') && !namespaces.some((n) => n.type === 'uts'))
@@ -262,6 +277,7 @@ export function buildPlan(input: PlanInput): Plan {
   const startHooks = hookOps(spec.hooks, 'startContainer', hookStateBase(spec, input, 'created'));
   ops.push(...processOps(proc, { ...input, seccomp, startHooks }));
   const plan: Plan = { ops, rootfs, waitForStart, warnings: securityWarnings(spec, input.host) };
+  if (cgroupFd >= 0) plan.cgroupFd = cgroupFd;
   if (spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length) plan.hooks = { hooks: spec.hooks, state: hookStateBase(spec, input, 'creating') };
   if (newTypes.has('user'))
     plan.userns = { uidMappings: mapText(spec.linux?.uidMappings), gidMappings: mapText(spec.linux?.gidMappings) };

@@ -10,7 +10,13 @@ export type Op = { step: string } & (
   | { op: 'unshare'; flags: number }
   | { op: 'sync'; name: SyncName }
   | { op: 'setid0' }
-  | { op: 'fork'; detach: boolean; pidAck: boolean }
+  /**
+   * The container process. cgroupFd: the fd (in the setup process) of its
+   * cgroup v2 directory, which it is cloned into (CLONE_INTO_CGROUP; the
+   * monitor stays outside), or -1; cloneFlags: namespaces made with it
+   * (CLONE_NEWPID, CLONE_NEWCGROUP).
+   */
+  | { op: 'fork'; detach: boolean; pidAck: boolean; cgroupFd?: number; cloneFlags?: number }
   | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string; where: Where; create: Create }
   | {
       op: 'bind';
@@ -39,6 +45,12 @@ export type Op = { step: string } & (
   | { op: 'chroot' }
   /** An overlay (lowers top first) mounted at a host path; no upper: read-only. See src/mounts/overlay.ts. */
   | { op: 'overlay'; target: string; upper: string; work: string; readonly: boolean; lower: string[] }
+  /** The same overlay made detached, with idmapped lowers, before the user namespace (src/mounts/overlay.ts); attached by overlayattach. */
+  | {
+      op: 'overlayprep'; upper: string; work: string; readonly: boolean; lower: string[];
+      usernsPath: string; uidMap: string; gidMap: string; ownerUid: number; ownerGid: number;
+    }
+  | { op: 'overlayattach'; target: string }
   | { op: 'hostname'; name: string }
   | { op: 'domainname'; name: string }
   | { op: 'sysctl'; key: string; value: string }
@@ -151,8 +163,12 @@ function args(o: Op): string[] {
       return [n(o.from)];
     case 'overlay':
       return [o.target, o.upper, o.work, n(o.readonly), n(o.lower.length), ...o.lower];
+    case 'overlayprep':
+      return [o.upper, o.work, n(o.readonly), o.usernsPath, o.uidMap, o.gidMap, n(o.ownerUid), n(o.ownerGid), n(o.lower.length), ...o.lower];
+    case 'overlayattach':
+      return [o.target];
     case 'fork':
-      return [n(o.detach), n(o.pidAck)];
+      return [n(o.detach), n(o.pidAck), n(o.cgroupFd ?? -1), n(o.cloneFlags ?? 0)];
     case 'openfifo':
     case 'console':
       return [o.path];

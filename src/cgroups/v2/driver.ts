@@ -1,13 +1,13 @@
 // The cgroup v2 driver: one directory, controllers enabled in the parents'
 // cgroup.subtree_control, device policy as eBPF, freezer and kill through
 // cgroup.freeze and cgroup.kill, change notification through inotify.
-import { watch } from 'node:fs';
+import { constants, openSync, watch } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Resources } from '../../spec/types.js';
 import { Files, type Controller } from '../controller.js';
 import { cpuset } from '../cpuset.js';
 import type { CgroupConfig, CgroupDriver, FreezerState, OomEvent } from '../driver.js';
-import { badValue, busyError, freezeTimeout, killTimeout, selfError } from '../errors.js';
+import { badValue, busyError, freezeTimeout, fsError, killTimeout, selfError } from '../errors.js';
 import { exists, mkdirs, parseKeyed, procsBelow, readKeyed, readText, removeDir, removeTree, sleep, writeValue } from '../fs.js';
 import { mergeResources, pickResources, refuseBelowUsage } from '../merge.js';
 import { pids as pidsController } from '../pids.js';
@@ -152,6 +152,14 @@ export class V2Driver implements CgroupDriver {
 
   async addProcess(pid: number): Promise<void> {
     writeValue(join(this.dir, 'cgroup.procs'), String(pid), undefined, 'join cgroup');
+  }
+
+  openDir(): number {
+    try {
+      return openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY); // libuv adds O_CLOEXEC
+    } catch (e) {
+      throw fsError(e, 'join cgroup');
+    }
   }
 
   async update(partial: Resources): Promise<void> {
