@@ -36,7 +36,11 @@ extern char **environ;
 
 namespace {
 
-const char *const kServed[] = {"create", "start", "state", "kill", "delete", "list", "ps", "pause", "resume", "features", "spec", nullptr};
+const char *const kServed[] = {"create", "start", "state", "kill", "delete", "list", "ps", "pause", "resume", "features", "spec", "exec", nullptr};
+// Passed on to the processes spawned for the server (the setup process relays
+// them to the container, as with a direct `exec`).
+const int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+std::vector<pid_t> g_children;
 const char *const kValued[] = {"root", "log", "log-format", "rootless", "criu", nullptr};
 const char *const kBools[] = {"debug", "systemd-cgroup", nullptr};
 const char kDir[] = "/run/berth/.cli";
@@ -67,11 +71,18 @@ std::string Verb(int argc, char **argv) {
   return "";
 }
 
+// SIGCHLD and the forwarded signals: blocked, read from a signalfd.
+sigset_t Handled() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (int s : kForwarded) sigaddset(&set, s);
+  return set;
+}
+
 [[noreturn]] void RunNode(const char *node, const char *main, int argc, char **argv) {
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_UNBLOCK, &chld, nullptr);
+  sigset_t set = Handled();
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
   std::vector<char *> args = {const_cast<char *>(node), const_cast<char *>(main)};
   for (int i = 0; i < argc; i++) args.push_back(argv[i]);
   args.push_back(nullptr);
@@ -203,6 +214,7 @@ void Spawn(int sock, const char *p, size_t n, const std::vector<int> &got) {
     Send(sock, 'p', std::to_string(-e));
     return;
   }
+  g_children.push_back(pid);
   Send(sock, 'p', std::to_string(pid), {pidfd});
   close(pidfd);
 }
@@ -214,6 +226,8 @@ void Reap(int sock) {
     pid_t pid = waitpid(-1, &st, WNOHANG);
     if (pid <= 0) return;
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1, sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    for (size_t i = 0; i < g_children.size(); i++)
+      if (g_children[i] == pid) g_children.erase(g_children.begin() + long(i));
     Send(sock, 'w', std::to_string(pid) + " " + std::to_string(code) + " " + std::to_string(sig));
   }
 }
@@ -248,11 +262,9 @@ int main(int argc, char **argv) {
     RunNode(node, main, nargs, args);
   }
 
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, nullptr);
-  int sfd = High(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  sigset_t handled = Handled();
+  sigprocmask(SIG_BLOCK, &handled, nullptr);
+  int sfd = High(signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!Send(sock, 'R', Request(nargs, args))) RunNode(node, main, nargs, args);
 
   bool accepted = false;
@@ -265,9 +277,16 @@ int main(int argc, char **argv) {
     }
     if (sfd >= 0 && (p[1].revents & POLLIN)) {
       signalfd_siginfo si;
+      bool chld = false;
       while (read(sfd, &si, sizeof si) == ssize_t(sizeof si)) {
+        int sig = int(si.ssi_signo);
+        if (sig == SIGCHLD) chld = true;
+        else if (!g_children.empty())
+          for (pid_t c : g_children) kill(c, sig);
+        else if (sig != SIGWINCH)
+          _exit(128 + sig);  // nothing of ours to pass it to: end as the signal would
       }
-      Reap(sock);
+      if (chld) Reap(sock);
     }
     if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     std::vector<int> got;

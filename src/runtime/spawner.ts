@@ -28,3 +28,6 @@ export const spawner = (): Spawner => current;
 export function useSpawner(s?: Spawner): void {
   current = s ?? local;
 }
+
+/** True while a served call runs: its caller (the front) passes signals on, not this process. */
+export const callerForwardsSignals = (): boolean => current !== local;

@@ -160,6 +160,21 @@ t.test('a call that comes while the server is busy runs on its own, without wait
   t.equal(berth(['delete', '--force', 'slow']).code, 0);
 });
 
+t.test('a served exec: its output and exit code, and signals to berth reach the process', async (t) => {
+  await freshServer();
+  const b = bundle(['sh', '-c', 'while :; do sleep 0.1; done']);
+  t.equal(berth(['run', '-d', '-b', b.dir, 'ex']).code, 0);
+  const e = berth(['exec', 'ex', 'sh', '-c', 'echo in $(cat /proc/1/comm); exit 6']);
+  t.equal(e.code, 6, e.stderr);
+  t.equal(e.stdout, 'in sh\n');
+  const p = spawn(bin, ['--root', root, 'exec', 'ex', 'sh', '-c', `trap "exit 9" TERM; echo up; while :; do sleep 0.1; done`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+  await new Promise((r) => p.stdout!.once('data', r));
+  p.kill('SIGTERM');
+  t.equal(await exited, 9, 'SIGTERM to berth exec reached the process, whose exit code is ours');
+  t.equal(berth(['delete', '--force', 'ex']).code, 0);
+});
+
 t.test('the server leaves when idle, on SIGTERM, and a killed one is replaced', async (t) => {
   const idle = await freshServer({ ...process.env, BERTH_SERVER_IDLE_MS: '300' });
   t.ok(idle > 0);
