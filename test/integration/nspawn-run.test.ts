@@ -104,11 +104,44 @@ t.test('images: import with a progress bar, images, run by -M, rmi', async (t) =
   t.equal(berth(['images', '-q'], { env }).stdout, '');
 });
 
+t.test('--restart, liveness checks, timestamped logs', async (t) => {
+  const dir = join(work, 'sup');
+  spawnSync('mkdir', ['-p', join(dir, 'www')]);
+  writeFileSync(join(dir, 'count'), '');
+  writeFileSync(join(dir, 'www', 'index.html'), 'ok\n');
+  const r = run(['-D', rootfs, '--bind', `${dir}:/mnt`, '--restart', 'on-failure:2', 'sh', '-c', 'echo x >> /mnt/count; exit 3']);
+  t.equal(r.code, 3, 'the last run\'s exit code');
+  t.equal(readFileSync(join(dir, 'count'), 'utf8'), 'x\nx\nx\n', 'on-failure:2: the first run and two restarts');
+  t.match(r.stderr, /restarting in 100 ms \(restart 1 of 2\)[^]*restarting in 200 ms \(restart 2 of 2\)/);
+  t.equal(run(['-q', '-D', rootfs, '--restart', 'on-failure', 'true']).code, 0, 'a success is not restarted');
+
+  const fast = ['--health-interval', '200ms', '--health-retries', '2'];
+  t.equal(run(['-q', '-D', rootfs, '--health-cmd', 'true', ...fast, 'sleep', '1.5']).code, 0, 'a healthy container runs to its end');
+  const sick = run(['-D', rootfs, '--health-cmd', 'test -e /tmp/up', ...fast, 'sh', '-c', 'touch /tmp/up; sleep 1; rm /tmp/up; sleep 30']);
+  t.equal(sick.code, 137, 'a failing check kills it');
+  t.match(sick.stderr, /Container \S+ is unhealthy: "test -e \/tmp\/up" exited 1\./);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const httpd = `httpd -f -p 127.0.0.1:${port} -h /www & sleep 1.5`;
+  t.equal(run(['-q', '-D', rootfs, '--bind-ro', `${dir}/www:/www`, '--health-http', `${port}/index.html`, ...fast, 'sh', '-c', httpd]).code, 0, 'http: 200 is healthy');
+  const notFound = run(['-D', rootfs, '--bind-ro', `${dir}/www:/www`, '--health-http', `${port}/missing`, ...fast, 'sh', '-c', `${httpd}; sleep 30`]);
+  t.equal(notFound.code, 137);
+  t.match(notFound.stderr, new RegExp(`unhealthy: http://127\\.0\\.0\\.1:${port}/missing: 404`));
+  t.equal(run(['-q', '-D', rootfs, '--health-tcp', String(port), ...fast, 'sh', '-c', `nc -ll -p ${port} -e true & sleep 1.5`]).code, 0, 'tcp: a listening port is healthy');
+
+  const log = join(dir, 'log');
+  const ts = run(['-q', '-D', rootfs, '--timestamps', '--log-file', log, 'sh', '-c', 'echo a; echo b >&2']);
+  t.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z a\n$/);
+  t.match(ts.stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z b\n$/);
+  t.match(readFileSync(log, 'utf8'), /^\S+Z stdout a\n\S+Z stderr b\n$|^\S+Z stderr b\n\S+Z stdout a\n$/, 'the log file names the stream');
+  t.equal(berth(['list', '-q']).stdout, '');
+});
+
 t.test('bad input names the flag and leaves nothing', async (t) => {
   const r = run(['-D', '/nonexistent', 'true']);
   t.equal(r.code, 1);
   t.equal(r.stderr, '--directory: /nonexistent is not a directory\n');
   t.equal(run(['-D', rootfs, '-p', '80', 'true']).stderr, '--port: needs a veth: add --network-veth or --network-bridge NAME\n');
   t.equal(run(['-D', rootfs, '--property', 'MemoryMax=lots', 'true']).stderr, '--property: MemoryMax=lots: want a size like 512K, 64M, 2G or infinity\n');
+  t.equal(run(['-D', rootfs, '--health-tcp', '80', '--private-network', 'true']).stderr, '--health-tcp: with --private-network the host cannot reach the container; use --health-cmd\n');
   t.same(readdirSync(root), [], 'no state left');
 });

@@ -97,3 +97,24 @@ t.test('the progress line', async (t) => {
   t.equal(progressLine({ layer: 0, layers: 3, bytes: 0, skipped: true }, 80), 'layer 1/3 already stored');
   t.ok(progressLine({ layer: 0, layers: 1, bytes: 1, total: 2 }, 20).length <= 20, 'fits its width');
 });
+
+t.test('supervision flags', async (t) => {
+  const o = parseNspawn(['-D', '/r', '--restart', 'on-failure:3', '--health-http', '8080/healthz', '--health-interval', '2s', '--health-timeout', '500ms', '--health-retries', '5', '--log-file', '/l']);
+  t.same(o.restart, { policy: 'on-failure', max: 3 });
+  t.same(o.health, { check: { kind: 'http', port: 8080, path: '/healthz' }, intervalMs: 2000, timeoutMs: 500, retries: 5 });
+  t.ok(o.timestamps, '--log-file implies timestamps');
+  t.same(parseNspawn(['-D', '/r', '--health-http', 'http://10.0.0.2:80/']).health!.check, { kind: 'http', port: 80, path: '/', host: '10.0.0.2' });
+  t.same(parseNspawn(['-D', '/r', '--health-cmd', 'pgrep x']).health, { check: { kind: 'cmd', command: 'pgrep x' }, intervalMs: 10_000, timeoutMs: 5000, retries: 3 });
+  t.same(parseNspawn(['-D', '/r', '--restart', 'always']).restart, { policy: 'always' });
+  t.same(parseNspawn(['-D', '/r']).restart, { policy: 'no' });
+  const bad: [string[], RegExp][] = [
+    [['-D', '/r', '--restart', 'sometimes'], /^--restart: "sometimes": want no, on-failure\[:MAX\] or always/],
+    [['-D', '/r', '--health-cmd', 'x', '--health-tcp', '1'], /^--health-cmd: give one of/],
+    [['-D', '/r', '--health-interval', '5s'], /^--health-interval: needs --health-cmd/],
+    [['-D', '/r', '--health-tcp', '0'], /^--health-tcp: "0": want a port/],
+    [['-D', '/r', '--health-http', 'x/y'], /^--health-http: "x\/y": want PORT/],
+    [['-D', '/r', '--health-cmd', 'x', '--health-interval', 'soon'], /^--health-interval: "soon": want a duration/],
+    [['-D', '/r', '--health-cmd', 'x', '--health-retries', '0'], /^--health-retries: 0: want 1 or more/],
+  ];
+  for (const [argv, re] of bad) t.throws(() => parseNspawn(argv), re, argv.join(' '));
+});

@@ -2,6 +2,7 @@
 // Parsing stops at the first argument that is not a flag (nspawn's getopt
 // "+"), which starts the command. Errors name the flag.
 import { parseArgs, UsageError, type FlagDefs } from '../oci/args.js';
+import type { HealthOptions } from './health.js';
 
 export const nspawnFlags = {
   directory: { type: 'string', alias: ['D'] },
@@ -34,6 +35,16 @@ export const nspawnFlags = {
   'keep-unit': { type: 'bool' },
   boot: { type: 'bool' },
   'as-pid2': { type: 'bool', alias: ['a'] },
+  // for people, beyond nspawn: supervision and logs (docker's names)
+  restart: { type: 'string' },
+  'health-cmd': { type: 'string' },
+  'health-tcp': { type: 'string' },
+  'health-http': { type: 'string' },
+  'health-interval': { type: 'string' },
+  'health-timeout': { type: 'string' },
+  'health-retries': { type: 'int' },
+  timestamps: { type: 'bool' },
+  'log-file': { type: 'string' },
 } as const satisfies FlagDefs;
 
 /** Flags that only nspawn's `run` has: one of them before the command makes `berth run` the nspawn-like face. */
@@ -83,8 +94,56 @@ export interface NspawnOptions {
   killSignal?: string;
   console?: ConsoleMode;
   quiet: boolean;
+  /** Start it again when it ends: on a failure (non-zero exit, or unhealthy), at most `max` times; or always. */
+  restart: { policy: 'no' | 'on-failure' | 'always'; max?: number };
+  health?: HealthOptions;
+  /** Each line of output prefixed with its time (not with a terminal); also appended to logFile. */
+  timestamps: boolean;
+  logFile?: string;
   /** The command; empty: the image's, or a shell. */
   command: string[];
+}
+
+function duration(flag: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
+  if (!m || Number(m[1]) <= 0) throw fail(flag, `${JSON.stringify(v)}: want a duration like 500ms, 5s or 1m`);
+  return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000));
+}
+
+function restartPolicy(v: string | undefined): NspawnOptions['restart'] {
+  if (v === undefined || v === 'no') return { policy: 'no' };
+  if (v === 'always') return { policy: 'always' };
+  const m = /^on-failure(?::(\d+))?$/.exec(v);
+  if (!m) throw fail('restart', `${JSON.stringify(v)}: want no, on-failure[:MAX] or always`);
+  return m[1] === undefined ? { policy: 'on-failure' } : { policy: 'on-failure', max: Number(m[1]) };
+}
+
+function portNumber(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw fail(flag, `${JSON.stringify(v)}: want a port, 1-65535`);
+  return Number(v);
+}
+
+function health(f: Record<string, unknown>): HealthOptions | undefined {
+  const cmd = f['health-cmd'] as string | undefined, tcp = f['health-tcp'] as string | undefined, http = f['health-http'] as string | undefined;
+  const given = [cmd, tcp, http].filter((x) => x !== undefined).length;
+  if (!given) {
+    for (const k of ['health-interval', 'health-timeout', 'health-retries']) if (f[k] !== undefined) throw fail(k, 'needs --health-cmd, --health-tcp or --health-http');
+    return undefined;
+  }
+  if (given > 1) throw fail('health-cmd', 'give one of --health-cmd, --health-tcp, --health-http');
+  let check: HealthOptions['check'];
+  if (cmd !== undefined) check = { kind: 'cmd', command: cmd };
+  else if (tcp !== undefined) check = { kind: 'tcp', port: portNumber('health-tcp', tcp) };
+  else {
+    // PORT[/PATH] (the container's address), or http://HOST:PORT/PATH
+    const m = /^(?:http:\/\/([^/:]+):)?(\d+)(\/.*)?$/.exec(http!);
+    if (!m) throw fail('health-http', `${JSON.stringify(http)}: want PORT[/PATH] or http://HOST:PORT[/PATH]`);
+    check = { kind: 'http', port: portNumber('health-http', m[2]!), path: m[3] ?? '/', ...(m[1] ? { host: m[1] } : {}) };
+  }
+  const retries = (f['health-retries'] as number | undefined) ?? 3;
+  if (retries < 1) throw fail('health-retries', `${retries}: want 1 or more`);
+  return { check, intervalMs: duration('health-interval', f['health-interval'] as string | undefined, 10_000), timeoutMs: duration('health-timeout', f['health-timeout'] as string | undefined, 5000), retries };
 }
 
 const fail = (flag: string, why: string) => new UsageError(`--${flag}: ${why}`);
@@ -181,6 +240,10 @@ export function parseNspawn(argv: readonly string[]): NspawnOptions {
     killSignal: f['kill-signal'] as string | undefined,
     console: consoleMode === 'autopipe' ? undefined : (consoleMode as ConsoleMode | undefined),
     quiet: !!f.quiet,
+    restart: restartPolicy(f.restart as string | undefined),
+    health: health(f),
+    timestamps: !!f.timestamps || f['log-file'] !== undefined,
+    logFile: f['log-file'] as string | undefined,
     command: rest,
   };
 }

@@ -3,7 +3,7 @@
 // network unless asked otherwise, a terminal when on one. The container is
 // registered under --root like the OCI ones, so `berth list`, `state`,
 // `exec`, `ps`, `kill` and `events --stats` work on it by name.
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Container } from '../../runtime/container.js';
@@ -20,6 +20,7 @@ import { UsageError } from '../oci/args.js';
 import type { Context } from '../oci/context.js';
 import { parseNspawn, VETH_NETWORK, type NspawnOptions } from './options.js';
 import { nspawnSpec } from './spec.js';
+import { watchHealth } from './health.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
 
@@ -78,11 +79,53 @@ export async function nspawnRun(ctx: Context, argv: string[]): Promise<number> {
   const id = o.name ?? `berth-${randomBytes(3).toString('hex')}`;
   if (!ID.test(id)) throw new UsageError(`--machine: ${JSON.stringify(id)}: 1-64 of A-Z a-z 0-9 _ . + -, starting with a letter or digit`);
   const onTty = !!process.stdin.isTTY && !!process.stdout.isTTY;
-  const mode = o.console ?? (onTty ? 'interactive' : 'pipe');
+  const mode = o.console ?? (onTty && !o.timestamps ? 'interactive' : 'pipe');
   const terminal = mode === 'interactive' || mode === 'read-only';
   if (terminal && !process.stdout.isTTY) throw new UsageError(`--console=${mode}: standard output is not a terminal`);
+  if (terminal && o.timestamps) throw new UsageError(`--timestamps: not with a terminal (--console=${mode}); use --console=pipe`);
+  if (o.health && o.health.check.kind !== 'cmd' && !('host' in o.health.check && o.health.check.host) && o.network.mode === 'none')
+    throw new UsageError(`--health-${o.health.check.kind}: with --private-network the host cannot reach the container; use --health-cmd`);
   const say = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
+  const log = o.logFile ? openSync(o.logFile, 'a') : undefined;
 
+  // One run after another while --restart says so; SIGTERM or SIGINT to us ends that.
+  const run: Run = { stopping: false };
+  const stopSignals = forwardSignals(run, o.killSignal);
+  let code = 0;
+  try {
+    for (let runs = 1; ; runs++) {
+      code = await runOnce(ctx, o, id, { mode, terminal, say, log }, run);
+      const again = !run.stopping && (o.restart.policy === 'always' || (o.restart.policy === 'on-failure' && code !== 0 && (o.restart.max === undefined || runs <= o.restart.max)));
+      if (!again) break;
+      const wait = Math.min(100 * 2 ** (runs - 1), 5000);
+      say(`Container ${id} ended (${code}); restarting in ${wait} ms (restart ${runs}${o.restart.max !== undefined ? ` of ${o.restart.max}` : ''}).`);
+      await new Promise((r) => setTimeout(r, wait));
+      if (run.stopping) break;
+    }
+  } finally {
+    stopSignals();
+    if (log !== undefined) closeSync(log);
+  }
+  return code;
+}
+
+interface Run {
+  /** The container running now. */
+  c?: Container;
+  /** Asked to stop: no restart. */
+  stopping: boolean;
+}
+
+interface RunIo {
+  mode: string;
+  terminal: boolean;
+  say: (s: string) => void;
+  log?: number;
+}
+
+/** Creates, runs and removes the container once; its exit code. */
+async function runOnce(ctx: Context, o: NspawnOptions, id: string, io: RunIo, run: Run): Promise<number> {
+  const { mode, terminal, say } = io;
   ctx.store.create(id); // EEXIST names it
   let root: Root | undefined;
   let c: Container | undefined;
@@ -96,7 +139,7 @@ export async function nspawnRun(ctx: Context, argv: string[]): Promise<number> {
       size: terminal && process.stdout.columns ? { width: process.stdout.columns, height: process.stdout.rows } : undefined,
       fromImage: root.fromImage,
     });
-    const stdio: Stdio = terminal ? 'ignore' : mode === 'passive' ? ['ignore', 1, 2] : 'inherit';
+    const stdio: Stdio = terminal ? 'ignore' : o.timestamps ? ['inherit', 'pipe', 'pipe'] : mode === 'passive' ? ['ignore', 1, 2] : 'inherit';
     c = await Container.create({ id, spec, stdio, overlay: root.prepared?.overlay, network: await networkOption(o) });
     ctx.store.write({
       id,
@@ -117,36 +160,71 @@ export async function nspawnRun(ctx: Context, argv: string[]): Promise<number> {
     ctx.store.remove(id);
     throw e;
   }
-  const ct = c;
+  const ct = (run.c = c);
   say(`Spawning container ${id} on ${'directory' in o.root ? o.root.directory : `image ${o.root.image}`}.`);
   if (terminal && mode === 'interactive') say('Press ^] three times within 1s to kill container.');
 
-  const stopSignals = forwardSignals(ct, o.killSignal);
   const detachTty = terminal ? attachTerminal(ct, mode === 'interactive') : () => {};
+  const logs = o.timestamps ? [timestamped(ct.stdout!, process.stdout, 'stdout', io.log), timestamped(ct.stderr!, process.stderr, 'stderr', io.log)] : [];
+  let stopHealth = () => {};
+  let unhealthy: string | undefined;
   let code: number;
   try {
     await ct.start();
+    if (o.health) {
+      const address = o.network.mode === 'bridge' ? (ct.network?.addresses[0]?.ip ?? '127.0.0.1') : '127.0.0.1';
+      stopHealth = watchHealth(o.health, { root: ctx.store.root, name: id, address }, (why) => {
+        unhealthy = why;
+        say(`Container ${id} is unhealthy: ${why}.`);
+        ct.kill('SIGKILL');
+      });
+    }
     const r = await ct.wait();
     code = r.exitCode;
     if (r.oomKilled) say(`Container ${id} was killed: out of memory.`);
   } finally {
+    stopHealth();
     await detachTty();
-    stopSignals();
+    await Promise.all(logs);
     await ct.delete({ force: true });
     ctx.store.remove(id);
+    run.c = undefined;
   }
+  if (unhealthy !== undefined && code === 0) code = 1;
   say(code === 0 ? `Container ${id} exited successfully.` : `Container ${id} failed with error code ${code}.`);
   return code;
 }
 
-/** SIGTERM asks the container to stop with --kill-signal (nspawn's default: SIGKILL); SIGINT, SIGHUP and SIGQUIT pass through. */
-function forwardSignals(c: Container, killSignal = 'SIGKILL'): () => void {
+/** Copies a container's output line by line, each prefixed with an RFC 3339 time; to the log file too (with the stream's name). */
+function timestamped(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, name: string, log: number | undefined): Promise<void> {
+  let rest = '';
+  const emit = (line: string) => {
+    const t = new Date().toISOString();
+    to.write(`${t} ${line}\n`);
+    if (log !== undefined) writeSync(log, `${t} ${name} ${line}\n`);
+  };
+  from.setEncoding('utf8');
+  from.on('data', (d: string) => {
+    const lines = (rest + d).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) emit(l);
+  });
+  return new Promise((resolve) =>
+    from.once('close', () => {
+      if (rest) emit(rest);
+      resolve();
+    }),
+  );
+}
+
+/** SIGTERM asks the container to stop with --kill-signal (nspawn's default: SIGKILL), and ends --restart; SIGINT too; SIGHUP and SIGQUIT pass through. */
+function forwardSignals(run: Run, killSignal = 'SIGKILL'): () => void {
   const sig = signalNumber(killSignal);
   const handlers: [NodeJS.Signals, () => void][] = [
-    ['SIGTERM', () => c.kill(sig)],
-    ['SIGINT', () => c.kill('SIGINT')],
-    ['SIGHUP', () => c.kill('SIGHUP')],
-    ['SIGQUIT', () => c.kill('SIGQUIT')],
+    ['SIGTERM', () => ((run.stopping = true), run.c?.kill(sig))],
+    ['SIGINT', () => ((run.stopping = true), run.c?.kill('SIGINT'))],
+    ['SIGHUP', () => run.c?.kill('SIGHUP')],
+    ['SIGQUIT', () => run.c?.kill('SIGQUIT')],
   ];
   for (const [s, h] of handlers) process.on(s, h);
   return () => {
