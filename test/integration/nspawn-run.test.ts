@@ -136,6 +136,27 @@ t.test('--restart, liveness checks, timestamped logs', async (t) => {
   t.equal(berth(['list', '-q']).stdout, '');
 });
 
+t.test('-d: in the background under its berth run; logs, exec, stop', async (t) => {
+  const d = run(['-D', rootfs, '-M', 'bg', '-d', '--restart', 'always', 'sh', '-c', 'echo hello; echo oops >&2; sleep 30']);
+  t.equal(d.code, 0, d.stderr);
+  t.equal(d.stdout, 'bg\n', 'prints the name and returns');
+  t.equal(berth(['list', '-q']).stdout, 'bg\n');
+  t.ok(await until(() => /stderr oops/.test(berth(['logs', 'bg']).stdout)), 'berth logs has its output');
+  t.match(berth(['logs', 'bg']).stdout, /^Spawning container bg on .*\n\S+Z stdout hello\n/m);
+  t.equal(berth(['exec', 'bg', 'echo', 'inside']).stdout, 'inside\n');
+  t.equal(berth(['stop', 'bg']).code, 0);
+  t.equal(berth(['list', '-q']).stdout, '', 'stop ends it, --restart always notwithstanding');
+  t.match(berth(['logs', 'bg']).stdout, /Container bg failed with error code 137\.\n$/, 'the log outlives it');
+  t.equal(berth(['logs', '--rm', 'bg']).code, 0);
+  t.equal(berth(['logs', 'bg']).stderr, `no log for bg (berth run -d writes one)\n`);
+
+  t.equal(run(['-q', '-D', rootfs, '-M', 'fl', '-d', 'sh', '-c', 'echo a; sleep 0.5; echo b']).code, 0);
+  t.match(berth(['logs', '-f', 'fl']).stdout, /stdout a\n\S+ stdout b\n$/, 'logs -f follows it to its end');
+  t.equal(berth(['logs', '--rm', 'fl']).code, 0);
+  t.match(run(['-D', '/nonexistent', '-d', 'true']).stderr, /--directory: \/nonexistent is not a directory/, 'bad flags fail before it detaches');
+  t.same(readdirSync(root), [], 'no state and no log left');
+});
+
 t.test('bad input names the flag and leaves nothing', async (t) => {
   const r = run(['-D', '/nonexistent', 'true']);
   t.equal(r.code, 1);

@@ -45,12 +45,15 @@ export const nspawnFlags = {
   'health-retries': { type: 'int' },
   timestamps: { type: 'bool' },
   'log-file': { type: 'string' },
+  detach: { type: 'bool', alias: ['d'] },
 } as const satisfies FlagDefs;
 
 /** Flags that only nspawn's `run` has: one of them before the command makes `berth run` the nspawn-like face. */
 const only = new Set(Object.entries(nspawnFlags).flatMap(([k, d]) => [k, ...(('alias' in d ? d.alias : []) as readonly string[])]));
 // runc's run has -b (--bundle), -d, --pid-file, ...: those stay runc's.
 only.delete('b');
+only.delete('d');
+only.delete('detach');
 
 export function isNspawnRun(argv: readonly string[]): boolean {
   for (const a of argv) {
@@ -100,6 +103,8 @@ export interface NspawnOptions {
   /** Each line of output prefixed with its time (not with a terminal); also appended to logFile. */
   timestamps: boolean;
   logFile?: string;
+  /** Run in the background under a supervisor; output to the container's log (`berth logs`). */
+  detach: boolean;
   /** The command; empty: the image's, or a shell. */
   command: string[];
 }
@@ -244,6 +249,7 @@ export function parseNspawn(argv: readonly string[]): NspawnOptions {
     health: health(f),
     timestamps: !!f.timestamps || f['log-file'] !== undefined,
     logFile: f['log-file'] as string | undefined,
+    detach: !!f.detach,
     command: rest,
   };
 }

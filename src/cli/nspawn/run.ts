@@ -3,9 +3,10 @@
 // network unless asked otherwise, a terminal when on one. The container is
 // registered under --root like the OCI ones, so `berth list`, `state`,
 // `exec`, `ps`, `kill` and `events --stats` work on it by name.
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Container } from '../../runtime/container.js';
 import { processStartTime } from '../../runtime/state.js';
 import { signalNumber } from '../../runtime/signals.js';
@@ -85,6 +86,7 @@ export async function nspawnRun(ctx: Context, argv: string[]): Promise<number> {
   if (terminal && o.timestamps) throw new UsageError(`--timestamps: not with a terminal (--console=${mode}); use --console=pipe`);
   if (o.health && o.health.check.kind !== 'cmd' && !('host' in o.health.check && o.health.check.host) && o.network.mode === 'none')
     throw new UsageError(`--health-${o.health.check.kind}: with --private-network the host cannot reach the container; use --health-cmd`);
+  if (o.detach) return detach(ctx, argv, o, id);
   const say = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
   const log = o.logFile ? openSync(o.logFile, 'a') : undefined;
 
@@ -149,7 +151,7 @@ async function runOnce(ctx: Context, o: NspawnOptions, id: string, io: RunIo, ru
       rootfs: root.path,
       created: new Date().toISOString(),
       owner: '',
-      annotations: { ...(spec.annotations ?? {}), 'org.berth.run': 'nspawn' },
+      annotations: { ...(spec.annotations ?? {}), 'org.berth.run': 'nspawn', 'org.berth.supervisor': `${process.pid}:${processStartTime(process.pid) ?? ''}` },
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
       cgroupPath: cgroupPlacement(spec.linux?.cgroupsPath, id),
       spec,
@@ -271,4 +273,52 @@ function attachTerminal(c: Container, input: boolean): () => Promise<void> {
       stdin.pause();
     }
   };
+}
+
+/** The log of a detached run: `<root>/.logs/<name>.log`, kept after the container until `berth logs --rm`. */
+export const logPath = (root: string, id: string) => join(root, '.logs', `${id}.log`);
+
+/**
+ * -d: the same run, under a supervisor in its own session (this bundle again,
+ * stdio on the log). Returns once the container is registered, or with the
+ * log when it could not start.
+ */
+async function detach(ctx: Context, argv: string[], o: NspawnOptions, id: string): Promise<number> {
+  if (ctx.store.exists(id)) throw new UsageError(`container with id ${id} already exists`);
+  const file = logPath(ctx.store.root, id);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, '');
+  const flagsEnd = argv.length - o.command.length;
+  const flags = argv.slice(0, flagsEnd).filter((a) => !/^--?(d|detach)(=.*)?$/.test(a));
+  const err = openSync(file, 'a');
+  const child = spawn(process.execPath, [process.argv[1]!, '--root', ctx.store.root, 'run', '-M', id, '--console', 'passive', '--log-file', file, ...flags, ...o.command], {
+    detached: true,
+    stdio: ['ignore', 'ignore', err],
+    env: process.env,
+  });
+  closeSync(err);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code ?? 1));
+  for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
+    if (exited !== undefined) break;
+    try {
+      if (ctx.store.read(id).pid > 0) {
+        child.unref();
+        ctx.out(id);
+        return 0;
+      }
+    } catch {
+      // not registered yet
+    }
+  }
+  if (exited === undefined) child.kill('SIGTERM');
+  // It never ran: what it said is shown here, and no log is kept.
+  process.stderr.write(readFileSync(file, 'utf8'));
+  rmSync(file, { force: true });
+  try {
+    rmdirSync(dirname(file));
+  } catch {
+    // other logs are there
+  }
+  return exited || 1;
 }

@@ -29,6 +29,9 @@ const verbs: Record<string, () => Promise<Verb>> = {
   import: async () => (await import('../nspawn/images.js')).importVerb,
   images: async () => (await import('../nspawn/images.js')).imagesVerb,
   rmi: async () => (await import('../nspawn/images.js')).rmiVerb,
+  // for people: detached runs (src/cli/nspawn/logs.ts)
+  logs: async () => (await import('../nspawn/logs.js')).logsVerb,
+  stop: async () => (await import('../nspawn/logs.js')).stopVerb,
 };
 
 const globalFlags = {
