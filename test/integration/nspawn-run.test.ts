@@ -137,13 +137,17 @@ t.test('--restart, liveness checks, timestamped logs', async (t) => {
 });
 
 t.test('-d: in the background under its berth run; logs, exec, stop', async (t) => {
-  const d = run(['-D', rootfs, '-M', 'bg', '-d', '--restart', 'always', 'sh', '-c', 'echo hello; echo oops >&2; sleep 30']);
+  const d = run(['-D', rootfs, '-M', 'bg', '-d', '--restart', 'always', '--property', 'MemoryMax=64M', '--property', 'TasksMax=20', 'sh', '-c', 'echo hello; echo oops >&2; sleep 30']);
   t.equal(d.code, 0, d.stderr);
   t.equal(d.stdout, 'bg\n', 'prints the name and returns');
   t.equal(berth(['list', '-q']).stdout, 'bg\n');
   t.ok(await until(() => /stderr oops/.test(berth(['logs', 'bg']).stdout)), 'berth logs has its output');
   t.match(berth(['logs', 'bg']).stdout, /^Spawning container bg on .*\n\S+Z stdout hello\n/m);
   t.equal(berth(['exec', 'bg', 'echo', 'inside']).stdout, 'inside\n');
+  const st = berth(['stats', '--interval', '200ms', 'bg']);
+  t.match(st.stdout, /^NAME +CPU % +MEM USAGE \/ LIMIT +PIDS +BLOCK I\/O\nbg +\d+\.\d% +[\d.]+MiB \/ 64\.0MiB +\d+ \/ 20 +/, 'berth stats: its limits');
+  const js = JSON.parse(berth(['stats', '--interval', '100ms', '--format', 'json']).stdout);
+  t.match(js, [{ name: 'bg', memoryLimit: 64 * 2 ** 20, pidsLimit: 20 }], 'every running container, as JSON');
   t.equal(berth(['stop', 'bg']).code, 0);
   t.equal(berth(['list', '-q']).stdout, '', 'stop ends it, --restart always notwithstanding');
   t.match(berth(['logs', 'bg']).stdout, /Container bg failed with error code 137\.\n$/, 'the log outlives it');

@@ -3,6 +3,7 @@ import t from 'tap';
 import { isNspawnRun, parseNspawn } from '../../src/cli/nspawn/options.js';
 import { nspawnSpec, parseSize, propertiesToResources } from '../../src/cli/nspawn/spec.js';
 import { progressLine } from '../../src/cli/nspawn/progress.js';
+import { statsRow, statsTable } from '../../src/cli/nspawn/stats.js';
 import { defaultSpec } from '../../src/spec/defaults.js';
 
 t.test('which run: nspawn flags before the command, runc otherwise', async (t) => {
@@ -117,4 +118,21 @@ t.test('supervision flags', async (t) => {
     [['-D', '/r', '--health-cmd', 'x', '--health-retries', '0'], /^--health-retries: 0: want 1 or more/],
   ];
   for (const [argv, re] of bad) t.throws(() => parseNspawn(argv), re, argv.join(' '));
+});
+
+t.test('stats rows', async (t) => {
+  const sample = (cpu: number, limit: number) =>
+    ({
+      cpu: { usage: { total: cpu, user: 0, kernel: 0 }, throttling: { periods: 0, throttledPeriods: 0, throttledTime: 0 } },
+      memory: { usage: { usage: 3 * 2 ** 20, limit, failcnt: 0 }, cache: 0, rss: 0, pageFaults: 0, majorPageFaults: 0, raw: {} },
+      pids: { current: 2, limit: 0 },
+      blkio: { ioServiceBytes: [{ major: 7, minor: 0, op: 'Read', value: 2 ** 20 }, { major: 7, minor: 0, op: 'Write', value: 0 }], ioServiced: [] },
+    }) as never;
+  const r = statsRow('web', sample(0, 2 ** 62), sample(500e6, 2 ** 62), 1000);
+  t.same(r, { name: 'web', cpuPercent: 50, memory: 3 * 2 ** 20, pids: 2, blockRead: 2 ** 20, blockWrite: 0 }, 'half a CPU over 1 s; v1\'s "no limit" is none');
+  t.equal(statsRow('web', sample(0, 2 ** 26), sample(2e9, 2 ** 26), 1000).cpuPercent, 200, 'two CPUs busy');
+  t.same(statsTable([statsRow('web', sample(0, 2 ** 26), sample(1e8, 2 ** 26), 1000)]), [
+    'NAME   CPU %   MEM USAGE / LIMIT   PIDS   BLOCK I/O',
+    'web    10.0%   3.0MiB / 64.0MiB    2      1.0MiB / 0.0MiB',
+  ]);
 });

@@ -32,6 +32,7 @@ const verbs: Record<string, () => Promise<Verb>> = {
   // for people: detached runs (src/cli/nspawn/logs.ts)
   logs: async () => (await import('../nspawn/logs.js')).logsVerb,
   stop: async () => (await import('../nspawn/logs.js')).stopVerb,
+  stats: async () => (await import('../nspawn/stats.js')).statsVerb,
 };
 
 const globalFlags = {
