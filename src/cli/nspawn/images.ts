@@ -2,7 +2,7 @@
 // `berth import FILE [NAME]`, `berth images`, `berth rmi NAME`. The store is
 // /var/lib/berth unless BERTH_DATA_DIR names another.
 import * as images from '../../images/index.js';
-import { needArgs, parseArgs } from '../oci/args.js';
+import { needArgs, parseArgs, UsageError } from '../oci/args.js';
 import type { Context } from '../oci/context.js';
 import { progressBar } from './progress.js';
 
@@ -11,10 +11,12 @@ const store = () => (process.env.BERTH_DATA_DIR ? { dataDir: process.env.BERTH_D
 export async function importVerb(ctx: Context, argv: string[]): Promise<number> {
   const { flags, rest } = parseArgs(argv, { quiet: { type: 'bool', alias: ['q'] }, format: { type: 'string' } });
   needArgs(rest, 1, 'import FILE [NAME]');
+  const format = flags.format as string | undefined;
+  if (format !== undefined && !['oci', 'docker', 'rootfs'].includes(format)) throw new UsageError(`--format: ${JSON.stringify(format)}: want oci, docker or rootfs`);
   const bar = flags.quiet ? { update() {}, done() {} } : progressBar(process.stderr);
   let rec;
   try {
-    rec = await images.import(rest[0]!, { ...store(), name: rest[1], format: flags.format as never, onProgress: (p) => bar.update(p) });
+    rec = await images.import(rest[0]!, { ...store(), name: rest[1], format: format as 'oci' | 'docker' | 'rootfs' | undefined, onProgress: (p) => bar.update(p) });
   } finally {
     bar.done();
   }

@@ -72,7 +72,7 @@ async function networkOption(o: NspawnOptions): Promise<NetworkOption | undefine
   const nets = new Networks();
   if (n.network === VETH_NETWORK.name) await nets.ensure(VETH_NETWORK);
   else nets.get(n.network); // names the network if it does not exist
-  return { mode: 'bridge', networks: [n.network], publish: o.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })) };
+  return { mode: 'bridge', networks: [n.network], publish: o.ports };
 }
 
 export async function nspawnRun(ctx: Context, argv: string[]): Promise<number> {
@@ -86,6 +86,8 @@ export async function nspawnRun(ctx: Context, argv: string[]): Promise<number> {
   if (terminal && o.timestamps) throw new UsageError(`--timestamps: not with a terminal (--console=${mode}); use --console=pipe`);
   if (o.health && o.health.check.kind !== 'cmd' && !('host' in o.health.check && o.health.check.host) && o.network.mode === 'none')
     throw new UsageError(`--health-${o.health.check.kind}: with --private-network the host cannot reach the container; use --health-cmd`);
+  if (o.detach && o.console !== undefined && o.console !== 'passive' && o.console !== 'pipe')
+    throw new UsageError(`--console=${o.console}: a detached run has no terminal; its output goes to berth logs`);
   if (o.detach) return detach(ctx, argv, o, id);
   const say = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
   const log = o.logFile ? openSync(o.logFile, 'a') : undefined;

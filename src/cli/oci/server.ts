@@ -11,6 +11,7 @@
 import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { native, type ExitStatus } from '../../native.js';
+import { describeErrno } from '../../runtime/errors.js';
 import { useSpawner, type Spawner } from '../../runtime/spawner.js';
 import { main } from './main.js';
 
@@ -128,8 +129,9 @@ class Conn implements Spawner {
         const pid = Number(m.data.subarray(1).toString());
         if (pid < 0 || m.fds.length !== 1) {
           for (const fd of m.fds) native().close(fd);
-          const err = new Error(`posix_spawn '${path}' failed in the caller (errno ${-pid})`);
-          throw Object.assign(err, { errno: -pid, syscall: 'posix_spawn', path });
+          // Shaped like the addon's own spawn error: "CODE: text, posix_spawn 'path'".
+          const [code, text] = describeErrno(pid < 0 ? -pid : 5);
+          throw Object.assign(new Error(`${code}: ${text}, posix_spawn '${path}'`), { code, errno: pid < 0 ? -pid : 5, syscall: 'posix_spawn', path });
         }
         this.pidOf.set(m.fds[0]!, pid);
         return { pid, pidfd: m.fds[0]! };
@@ -196,65 +198,60 @@ export async function serve(path: string): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   const idleMs = Number(process.env.BERTH_SERVER_IDLE_MS) || 15_000;
 
-  const queue: Request[] = [];
   let busy = false;
   let stopping = false;
   let idle: NodeJS.Timeout | undefined;
   let stopAccept = () => {};
   const finished = new Promise<void>((resolve) => {
+    let over = false;
     const shutdown = () => {
+      if (over) return;
+      over = true;
+      clearTimeout(idle);
       stopAccept();
       try {
         if (statSync(path).ino === ino) unlinkSync(path);
       } catch {}
       n.close(listenFd);
       // Removed while still held, so a server starting now makes a new one.
-      for (const f of [`${path}.lock`]) try { unlinkSync(f); } catch {}
+      try {
+        unlinkSync(`${path}.lock`);
+      } catch {}
       closeSync(lockFd);
       try {
         rmdirSync(dirname(path));
       } catch {}
       resolve();
     };
-    const next = () => {
-      if (busy) return;
-      const r = queue.shift();
-      if (!r) {
-        if (stopping) return shutdown();
-        clearTimeout(idle);
-        idle = setTimeout(shutdown, idleMs);
-        return;
-      }
+    const rest = () => {
+      if (stopping) return shutdown();
+      clearTimeout(idle);
+      idle = setTimeout(shutdown, idleMs);
+    };
+    // One call at a time, and never a wait behind a slow one (a hook, a start
+    // waiting for READY=1): a busy server sends the caller back to run Node itself.
+    const take = (r: Request) => {
+      if (busy || stopping) return r.conn.send('B');
       clearTimeout(idle);
       busy = true;
       run(r).finally(() => {
         busy = false;
-        next();
+        rest();
       });
     };
     process.on('SIGTERM', () => {
       stopping = true;
-      if (!busy) next();
+      if (!busy) shutdown();
     });
     stopAccept = n.watchReadable(listenFd, () => {
       for (;;) {
         const c = n.accept(listenFd);
         if (c < 0) return;
-        if (n.peerCred(c).uid !== uid) {
-          n.close(c);
-          continue;
-        }
-        new Conn(c, (r) => {
-          // One at a time, and never a wait behind a slow request (a hook,
-          // a start waiting for READY=1): a busy server sends the caller
-          // back to run Node itself.
-          if (busy || queue.length || stopping) return r.conn.send('B');
-          queue.push(r);
-          next();
-        });
+        if (n.peerCred(c).uid !== uid) n.close(c);
+        else new Conn(c, take);
       }
     });
-    next();
+    rest();
   });
   // A crash would leave callers waiting: drop the socket first, so the next calls run on their own.
   process.on('uncaughtException', (e) => {
