@@ -113,7 +113,7 @@ t.test('a missing command fails create with the runtime\'s error', async (t) => 
 
 t.test('ctr run -t: a terminal through the shim\'s console socket', async (t) => {
   // ctr wants a terminal of its own: script(1) gives it one.
-  const cmd = `/usr/bin/ctr --address ${sock} --namespace ${ns} run --rm -t --runc-binary ${berth} --rootfs ${rootfs} c4 sh -c 'tty; exit 5'`;
+  const cmd = `/usr/bin/ctr --address ${sock} --namespace ${ns} run --rm -t --runc-binary ${berth} --rootfs ${rootfs} c4 sh -c 'tty; sleep 0.3; exit 5'`;
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   t.equal(r.status, 5, r.stderr);
   t.match(r.stdout, /\/dev\/pts\/0/);

@@ -100,8 +100,9 @@ t.test('errors map to podman exit codes: 127 for a missing command', async (t) =
 });
 
 t.test('run -it: a terminal through the console socket', async (t) => {
-  // script(1) gives podman a terminal of its own.
-  const r = spawnSync('script', ['-qec', `${podmanBin} ${base.join(' ')} run --rm -it localhost/busybox:test sh -c 'tty; exit 5'`, '/dev/null'], {
+  // script(1) gives podman a terminal of its own. The short sleep: podman
+  // (through conmon) may lose a pty's last output when the process exits at once.
+  const r = spawnSync('script', ['-qec', `${podmanBin} ${base.join(' ')} run --rm -it localhost/busybox:test sh -c 'tty; sleep 0.3; exit 5'`, '/dev/null'], {
     env,
     encoding: 'utf8',
     timeout: 60_000,

@@ -81,7 +81,7 @@ t.test('registered by name while it runs: list, state, exec; SIGTERM sends --kil
 });
 
 t.test('a terminal when on one (through script(1))', async (t) => {
-  const cmd = `${bin} --root ${root} run -q -D ${rootfs} sh -c 'tty; exit 4'`;
+  const cmd = `${bin} --root ${root} run -q -D ${rootfs} sh -c 'tty; sleep 0.3; exit 4'`;
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...env, COLUMNS: '90', LINES: '20' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   t.equal(r.status, 4, r.stderr);
   t.match(r.stdout, /\/dev\/pts\/0\r/, 'the container\'s own pty');
