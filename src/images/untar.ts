@@ -31,9 +31,11 @@ export interface TarEntry {
 
 export interface EntrySink {
   begin(e: TarEntry): void;
-  /** The entry's content, in order (files; other types' content, if any, too). */
-  data(b: Buffer): void;
+  /** The entry's content, in order: `length` bytes of `chunk` from `start` (files; other types' content, if any, too). */
+  data(chunk: Buffer, start: number, length: number): void;
   end(): void;
+  /** The chunk given to push() is done with: push() returns next, and the chunk may be reused. */
+  chunkEnd?(): void;
 }
 
 const TYPES: Record<string, EntryType> = {
@@ -70,38 +72,62 @@ function str(b: Buffer, off: number, len: number): string {
   return b.toString('utf8', off, end);
 }
 
-/** pax records "len key=value\n": string values, and the xattrs as raw bytes. */
-function pax(b: Buffer, into: Map<string, string>, xattrs: Map<string, Buffer>): void {
+/** The pax keys an entry takes (others, such as atime and ctime, are not kept). */
+const PAX_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'mtime']);
+
+/** pax records "len key=value\n" in b[0, end): string values, and the xattrs as raw bytes. */
+function pax(b: Buffer, end: number, into: Map<string, string>, xattrs: Map<string, Buffer>): void {
   let pos = 0;
-  while (pos < b.length) {
-    const sp = b.indexOf(0x20, pos);
-    if (sp < 0) break;
-    const len = parseInt(b.toString('latin1', pos, sp), 10);
-    if (!(len > 0) || pos + len > b.length) throw imageError('EBADMSG', 'corrupt pax header record');
-    const rec = b.subarray(sp + 1, pos + len - 1); // without the newline
-    const eq = rec.indexOf(0x3d);
-    if (eq > 0) {
-      const key = rec.toString('utf8', 0, eq);
-      const value = rec.subarray(eq + 1);
-      if (key.startsWith('SCHILY.xattr.')) xattrs.set(key.slice(13), Buffer.from(value));
-      else if (key.startsWith('LIBARCHIVE.xattr.')) xattrs.set(decodeURIComponent(key.slice(17)), Buffer.from(value.toString('latin1'), 'base64'));
-      else into.set(key, value.toString('utf8'));
+  while (pos < end) {
+    let len = 0;
+    let i = pos;
+    for (let c = b[i]!; i < end && c >= 0x30 && c <= 0x39; c = b[++i]!) len = len * 10 + (c - 0x30);
+    if (i === pos && b.indexOf(0x20, pos) < 0) break; // padding after the last record
+    if (i === pos || b[i] !== 0x20 || len <= 0 || pos + len > end) throw imageError('EBADMSG', 'corrupt pax header record');
+    const recEnd = pos + len - 1; // without the newline
+    const eq = b.indexOf(0x3d, i + 1);
+    if (eq > i + 1 && eq < recEnd) {
+      const key = b.toString('utf8', i + 1, eq);
+      if (PAX_KEYS.has(key)) into.set(key, b.toString('utf8', eq + 1, recEnd));
+      else if (key.startsWith('SCHILY.xattr.')) xattrs.set(key.slice(13), Buffer.from(b.subarray(eq + 1, recEnd)));
+      else if (key.startsWith('LIBARCHIVE.xattr.')) xattrs.set(decodeURIComponent(key.slice(17)), Buffer.from(b.toString('latin1', eq + 1, recEnd), 'base64'));
     }
     pos += len;
   }
+}
+
+/** The sum of a block's bytes. */
+function sumBytes(b: Buffer, o: number): number {
+  let sum = 0;
+  for (let i = o; i < o + BLOCK; i++) sum += b[i]!;
+  return sum;
+}
+
+/** The same, a word at a time: two 16-bit lanes of byte pairs (at most 128 × 2 × 255 each, no carry). */
+function sumWords(w: Uint32Array, at: number): number {
+  let lanes = 0;
+  for (let i = at; i < at + BLOCK / 4; i++) {
+    const x = w[i]!;
+    lanes += (x & 0x00ff00ff) + ((x >>> 8) & 0x00ff00ff);
+  }
+  return (lanes & 0xffff) + (lanes >>> 16);
 }
 
 export class TarParser {
   /** Bytes of the archive seen (for error positions). */
   private pos = 0;
   private state: 'header' | 'data' | 'meta' | 'pad' | 'end' = 'header';
+  /** The chunk being parsed as 32-bit words, when it is aligned. */
+  private words?: Uint32Array;
   /** A header split across chunks. */
   private hdr = Buffer.alloc(BLOCK);
   private hdrLen = 0;
   /** Left of the current entry's content, then of its padding. */
   private left = 0;
   private padLeft = 0;
-  private meta?: { flag: string; buf: Buffer; len: number };
+  /** A pax record or GNU long name being read: into metaBuf, reused. */
+  private meta?: { flag: string; size: number; len: number };
+  private metaBuf = Buffer.alloc(4096);
   private longName?: string;
   private longLink?: string;
   private local = new Map<string, string>();
@@ -112,6 +138,13 @@ export class TarParser {
   constructor(private sink: EntrySink) {}
 
   push(chunk: Buffer): void {
+    this.parse(chunk);
+    this.sink.chunkEnd?.();
+  }
+
+  private parse(chunk: Buffer): void {
+    // Headers in the chunk are summed four bytes at a time when it is aligned (it is, read from a file).
+    this.words = chunk.byteOffset % 4 === 0 ? new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length >>> 2) : undefined;
     let off = 0;
     const n = chunk.length;
     while (off < n) {
@@ -121,7 +154,7 @@ export class TarParser {
           return;
         case 'header': {
           if (this.hdrLen === 0 && n - off >= BLOCK) {
-            this.header(chunk, off);
+            this.header(chunk, off, off % 4 === 0 ? this.words : undefined);
             off += BLOCK;
             this.pos += BLOCK;
           } else {
@@ -139,7 +172,7 @@ export class TarParser {
         }
         case 'data': {
           const k = Math.min(this.left, n - off);
-          this.sink.data(chunk.subarray(off, off + k));
+          this.sink.data(chunk, off, k);
           off += k;
           this.pos += k;
           this.left -= k;
@@ -149,7 +182,7 @@ export class TarParser {
         case 'meta': {
           const m = this.meta!;
           const k = Math.min(this.left, n - off);
-          chunk.copy(m.buf, m.len, off, off + k);
+          chunk.copy(this.metaBuf, m.len, off, off + k);
           m.len += k;
           off += k;
           this.pos += k;
@@ -174,22 +207,20 @@ export class TarParser {
     if (this.state !== 'end') throw imageError('EBADMSG', 'truncated archive');
   }
 
-  private header(b: Buffer, o: number): void {
+  private header(b: Buffer, o: number, words?: Uint32Array): void {
     const at = this.pos;
-    let sum = 0;
-    let zero = true;
-    for (let i = o; i < o + BLOCK; i++) {
-      const c = b[i]!;
-      if (c !== 0) zero = false;
-      sum += i >= o + 148 && i < o + 156 ? 0x20 : c;
-    }
-    if (zero) {
+    // The checksum counts its own 8 bytes as spaces; an all-zero block sums to 0.
+    const raw = words ? sumWords(words, o >>> 2) : sumBytes(b, o);
+    if (raw === 0) {
       // The end-of-archive marker; what follows it is not read (as tar does).
       if (this.local.size || this.meta || this.longName !== undefined) throw imageError('EBADMSG', 'truncated archive (a header without its entry)');
       this.state = 'end';
       return;
     }
     const where = () => `byte ${at}`;
+    let field = 0;
+    for (let i = o + 148; i < o + 156; i++) field += b[i]!;
+    const sum = raw - field + 8 * 0x20;
     const want = num(b, o + 148, 8, where);
     if (sum !== want) {
       // Some old writers summed signed bytes.
@@ -201,7 +232,8 @@ export class TarParser {
     const size = num(b, o + 124, 12, where);
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
       if (size > MAX_META) throw imageError('EBADMSG', `oversized tar header record at byte ${at}`);
-      this.meta = { flag, buf: Buffer.alloc(size), len: 0 };
+      if (size > this.metaBuf.length) this.metaBuf = Buffer.alloc(Math.max(size, this.metaBuf.length * 2));
+      this.meta = { flag, size, len: 0 };
       this.left = size;
       this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
       if (size === 0) this.endMeta();
@@ -215,7 +247,7 @@ export class TarParser {
     if (name === undefined) {
       name = str(b, o, 100);
       // POSIX ustar ("ustar\0"): a prefix; GNU's "ustar " has other fields there.
-      if (b[o + 257] === 0x75 && b.toString('latin1', o + 257, o + 263) === 'ustar\0' && b[o + 345] !== 0) name = `${str(b, o + 345, 155)}/${name}`;
+      if (b[o + 257] === 0x75 && b[o + 258] === 0x73 && b[o + 259] === 0x74 && b[o + 260] === 0x61 && b[o + 261] === 0x72 && b[o + 262] === 0 && b[o + 345] !== 0) name = `${str(b, o + 345, 155)}/${name}`;
     }
     let type = TYPES[flag] ?? 'unsupported';
     if (type === 'file' && flag === '\0' && name.endsWith('/')) type = 'directory';
@@ -241,7 +273,7 @@ export class TarParser {
     };
     if (!Number.isSafeInteger(e.size) || e.size < 0) throw imageError('EBADMSG', `bad entry size in the tar header at byte ${at}`, { path: name });
     this.longName = this.longLink = undefined;
-    if (l.size) this.local = new Map();
+    if (l.size) l.clear();
     if (this.localX.size) this.localX = new Map();
     this.sink.begin(e);
     this.left = e.size;
@@ -256,12 +288,13 @@ export class TarParser {
   }
 
   private endMeta(): void {
-    const { flag, buf } = this.meta!;
+    const { flag, size } = this.meta!;
+    const buf = this.metaBuf;
     this.meta = undefined;
-    if (flag === 'x') pax(buf, this.local, this.localX);
-    else if (flag === 'g') pax(buf, this.global, this.globalX);
+    if (flag === 'x') pax(buf, size, this.local, this.localX);
+    else if (flag === 'g') pax(buf, size, this.global, this.globalX);
     else {
-      const s = str(buf, 0, buf.length);
+      const s = str(buf, 0, size);
       if (flag === 'L') this.longName = s;
       else this.longLink = s;
     }
