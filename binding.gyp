@@ -10,6 +10,7 @@
         "native/addon/dgram.cc",
         "native/addon/process.cc",
         "native/addon/fs.cc",
+        "native/addon/fsops.cc",
         "native/addon/bpf.cc",
         "native/addon/eventfd.cc",
         "native/addon/netlink.cc",

@@ -54,6 +54,13 @@ export interface Addon {
   lsetxattr(path: string, name: string, value: Buffer): void;
   /** lgetxattr(2): the attribute's value, or null if the file has none. */
   lgetxattr(path: string, name: string): Buffer | null;
+  /**
+   * A list of file-system syscalls relative to `dirfd`, laid out by
+   * src/images/fsops.ts; returns the fd left open. The first failing op
+   * throws, with `index` (which op) and `fd` (still open, or -1); `root`
+   * names dirfd in errors.
+   */
+  fsOps(dirfd: number, root: string, ops: Float64Array, count: number, strings: Buffer, data: Buffer | null, fd: number): number;
   /** eventfd(2), EFD_CLOEXEC | EFD_NONBLOCK (cgroup v1 OOM notification). */
   eventfd(): number;
   /** Calls back with the counter each time the eventfd is signalled (an unref'd uv_poll). Returns an id for unwatchEventfd; the fd stays the caller's. */

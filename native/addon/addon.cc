@@ -6,6 +6,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitDgram(env, exports);
   berth::InitProcess(env, exports);
   berth::InitFs(env, exports);
+  berth::InitFsOps(env, exports);
   berth::InitBpf(env, exports);
   berth::InitEventfd(env, exports);
   berth::InitNetlink(env, exports);

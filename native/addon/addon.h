@@ -44,6 +44,7 @@ void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitDgram(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
+void InitFsOps(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
 void InitEventfd(Napi::Env env, Napi::Object exports);
 void InitNetlink(Napi::Env env, Napi::Object exports);

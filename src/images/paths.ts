@@ -24,6 +24,12 @@ export class LayerTree {
     return rel ? `${this.root}/${rel}` : this.root;
   }
 
+  /** True when parent() would find every parent of parts known, and touch nothing. */
+  knowsParent(parts: string[]): boolean {
+    if (parts.length < 2) return true;
+    return this.dirs.has(parts.length === 2 ? parts[0]! : parts.slice(0, -1).join('/'));
+  }
+
   /** Makes sure every parent of parts is a real directory, creating missing ones (0755, root). */
   parent(parts: string[], name: string): string {
     // Usually the parent is known already (and with it, every directory above it).

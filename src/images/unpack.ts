@@ -4,17 +4,19 @@
 // device) and opaque markers the trusted.overlay.opaque xattr.
 //
 // It is the sink of the tar reader (untar.ts): begin, data, end, all
-// synchronous, on the calling thread. Each is one short syscall on a local
-// disk, and going through the libuv thread pool for tens of thousands of
-// small files costs more than it saves (see bench/images.ts). A file costs
-// open, write, futimes and close, plus fchown or fchmod only when the
-// entry's owner or mode needs them.
-import {
-  closeSync, constants as C, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, writeSync, chmodSync,
-} from 'node:fs';
+// synchronous, on the calling thread. What an entry needs is queued as
+// syscalls in a batch (fsops.ts), run by the addon in one call when the
+// reader is done with a chunk: tens of thousands of small files cost no
+// call into Node's fs per syscall. A file costs open, write, futimens and
+// close, plus fchown or fchmod only when the entry's owner or mode needs
+// them. Where a decision needs the file system as it is (a name already
+// taken, an unknown parent, a hardlink's target, a whiteout), the batch is
+// run first; a name found taken when the batch runs (EEXIST) is cleared the
+// way tar does it, and the batch goes on from there.
+import { constants as C, chmodSync, lchownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { native } from '../native.js';
 import { imageError, limitError } from './errors.js';
+import { FsBatch, Op, type OpCode, type OpError } from './fsops.js';
 import { LayerTree, entryParts } from './paths.js';
 import type { EntrySink, TarEntry } from './untar.js';
 
@@ -25,6 +27,7 @@ const OPAQUE = '.wh..wh..opq';
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
+const OPEN_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
 
 export interface Limits {
   /** Most bytes of uncompressed tar data for the whole import. */
@@ -47,26 +50,33 @@ export class Budget {
   }
 }
 
-interface DirMeta {
-  abs: string;
-  mtime: number;
-}
+/** seconds (fractional, from pax) → [seconds, nanoseconds] */
+const timespec = (t: number): [number, number] => {
+  const s = Math.floor(t);
+  return [s, Math.min(999_999_999, Math.round((t - s) * 1e9))];
+};
+const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
 export class LayerWriter implements EntrySink {
   private tree: LayerTree;
-  private dirTimes: DirMeta[] = [];
+  private batch: FsBatch;
+  /** Directories ('' the root) and their mtimes, set last: creating their children changes them. */
+  private dirTimes = new Map<string, number>();
   private rootMeta = false;
   /** Directories made setgid: files in them take the directory's group. */
   private sgid = new Set<string>();
   private umask = processUmask();
   private euid = process.geteuid?.() ?? -1;
   private egid = process.getegid?.() ?? -1;
-  /** The file being written: its fd, entry and path; data() goes there. */
-  private fd = -1;
-  private cur?: { h: Headers; rel: string; abs: string };
+  /** The file whose content data() brings and end() closes, and its path. */
+  private cur?: Headers;
+  private curRel = '';
+  /** The queued ops that make a name (index → the entry's relative path): what an EEXIST is about. */
+  private makers = new Map<number, string>();
 
   constructor(root: string, private budget: Budget) {
     this.tree = new LayerTree(root);
+    this.batch = new FsBatch(root);
   }
 
   /** One entry's header: everything but a file's content, which data() brings and end() closes. */
@@ -79,81 +89,145 @@ export class LayerWriter implements EntrySink {
     if (rel === '') {
       // The layer's own root ("./"): only its metadata.
       if (h.type === 'directory') {
-        this.meta(this.tree.root, h, true);
+        this.meta('', h, true);
         this.rootMeta = true;
       }
       return;
     }
-    this.tree.parent(parts, h.name);
-    const abs = this.tree.abs(rel);
+    if (!this.tree.knowsParent(parts)) {
+      this.run(); // parent() looks at what is there
+      this.tree.parent(parts, h.name);
+    }
+    if (h.type !== 'directory' && this.tree.isDir(rel)) {
+      // A directory gives way to this entry now, not when the batch runs: entries after it must not go into it.
+      this.run();
+      this.replace(rel);
+    }
     switch (h.type) {
       case 'file':
       case 'contiguous-file':
-        return this.open(rel, abs, h);
+        this.make(rel, Op.open, this.batch.str(rel), OPEN_FLAGS, h.mode & 0o777);
+        this.cur = h;
+        this.curRel = rel;
+        return;
       case 'directory':
-        return this.dir(rel, abs, h);
+        return this.dir(rel, h);
       case 'symlink': {
-        this.create(rel, abs, () => symlinkSync(h.linkname, abs));
-        const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-        return this.meta(abs, h, false, !this.sgid.has(parent));
+        if (h.linkname.includes('\0')) throw imageError('EINVAL', 'layer symlink has a NUL byte in its target', { path: h.name });
+        this.make(rel, Op.symlink, this.batch.str(h.linkname), this.batch.str(rel));
+        return this.meta(rel, h, false, !this.sgid.has(parentOf(rel)));
       }
       case 'link':
-        return this.hardlink(rel, abs, h);
+        return this.hardlink(rel, h);
       case 'character-device':
       case 'block-device':
       case 'fifo': {
         const type = h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR;
-        this.create(rel, abs, () => native().mknod(abs, type | (h.mode & 0o7777), h.devmajor, h.devminor));
-        return this.meta(abs, h, true);
+        this.make(rel, Op.mknod, this.batch.str(rel), type | (h.mode & 0o7777), h.devmajor, h.devminor);
+        return this.meta(rel, h, true);
       }
       default:
         throw imageError('EINVAL', `layer entry has an unsupported type ${JSON.stringify(h.flag)}`, { path: h.name });
     }
   }
 
-  data(b: Buffer): void {
-    if (this.fd < 0) return; // content of an entry that is not a file: skipped
-    let off = 0;
-    while (off < b.length) off += writeSync(this.fd, b, off);
+  data(chunk: Buffer, start: number, length: number): void {
+    if (this.cur) this.batch.content(chunk, start, length); // other types' content is skipped
   }
 
   end(): void {
-    if (this.fd < 0) return;
-    const fd = this.fd;
-    const { h, rel, abs } = this.cur!;
-    this.fd = -1;
+    const h = this.cur;
+    if (!h) return;
     this.cur = undefined;
-    try {
-      const mode = h.mode & 0o7777;
-      // A new file is ours (root:root) unless its directory is setgid.
-      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-      if (h.uid !== this.euid || h.gid !== this.egid || this.sgid.has(parent)) fchownSync(fd, h.uid, h.gid);
-      // chown clears setuid/setgid: those modes, and whatever the umask masked, are set now.
-      if (mode & 0o7000 || mode & this.umask) fchmodSync(fd, mode);
-      this.xattrs(abs, h);
-      futimesSync(fd, h.mtime, h.mtime);
-    } finally {
-      closeSync(fd);
-    }
+    const b = this.batch;
+    const mode = h.mode & 0o7777;
+    // A new file is ours (root:root) unless its directory is setgid.
+    if (h.uid !== this.euid || h.gid !== this.egid || this.sgid.has(parentOf(this.curRel))) b.push(Op.fchown, h.uid, h.gid);
+    // chown clears setuid/setgid: those modes, and whatever the umask masked, are set now.
+    if (mode & 0o7000 || mode & this.umask) b.push(Op.fchmod, mode);
+    if (h.xattrs) for (const [name, value] of h.xattrs) b.push(Op.fsetxattr, b.str(name), b.bytes(value), value.length);
+    const [sec, nsec] = timespec(h.mtime);
+    b.push(Op.futimens, sec, nsec);
+    b.push(Op.close);
   }
 
-  /** Closes a file left open by a failed import. */
+  /** The reader is done with a chunk that queued content refers to: run the batch. */
+  chunkEnd(): void {
+    this.run();
+  }
+
+  /** Closes what a failed import left open. */
   abort(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    this.batch.close();
   }
 
   /** Directory mtimes last: creating their children changed them. */
   finish(): void {
     // A layer without a "./" entry gets the usual root mode, not mkdtemp's 0700.
-    if (!this.rootMeta) chmodSync(this.tree.root, 0o755);
-    for (let i = this.dirTimes.length - 1; i >= 0; i--) {
-      const d = this.dirTimes[i]!;
-      lutimesSync(d.abs, d.mtime, d.mtime);
-    }
+    if (!this.rootMeta) this.batch.push(Op.chmod, this.batch.str('.'), 0o755);
+    this.run();
+    // Only directories still there: one a later entry replaced (by a symlink, say) is not gone through.
+    for (const [rel, mtime] of this.dirTimes)
+      if (this.tree.isDir(rel)) this.batch.push(Op.lutimens, this.batch.str(rel || '.'), ...timespec(mtime));
+    this.run();
+    this.batch.close();
   }
 
+  /**
+   * Runs the batch. A name found taken (EEXIST) is cleared and the batch
+   * goes on from that op; any other failure is the import's.
+   */
+  private run(): void {
+    let from = 0;
+    for (;;) {
+      try {
+        this.batch.run(from);
+        break;
+      } catch (e) {
+        const err = e as OpError;
+        const rel = typeof err.index === 'number' ? this.makers.get(err.index) : undefined;
+        if (err.code !== 'EEXIST' || rel === undefined) {
+          delete (err as Partial<OpError>).index;
+          delete (err as Partial<OpError>).fd;
+          throw err;
+        }
+        from = this.taken(err.index, rel);
+      }
+    }
+    this.makers.clear();
+    this.dirHeaders.clear();
+  }
+
+  /** The op at index could not make rel: the name is taken. Returns the op to go on from. */
+  private taken(index: number, rel: string): number {
+    if (this.batch.op(index) === Op.mkdir) {
+      const st = lstatSync(this.tree.abs(rel));
+      if (st.isDirectory()) {
+        // A directory already: it keeps its content, and takes this entry's owner and mode.
+        const h = this.dirHeaders.get(index)!;
+        lchownSync(this.tree.abs(rel), h.uid, h.gid);
+        chmodSync(this.tree.abs(rel), h.mode & 0o7777);
+        return index + 1;
+      }
+      // Not a directory, so nothing below it: the tree (which has rel, and maybe queued directories below) stays.
+      unlinkSync(this.tree.abs(rel));
+      return index;
+    }
+    this.replace(rel);
+    return index;
+  }
+
+  /** A queued op that makes the name rel. */
+  private make(rel: string, op: OpCode, a: number, b = 0, c = 0, d = 0): void {
+    this.makers.set(this.batch.length, rel);
+    this.batch.push(op, a, b, c, d);
+  }
+
+  /** The headers of queued mkdirs, for a directory found there already. */
+  private dirHeaders = new Map<number, Headers>();
+
   private whiteout(parts: string[], name: string): void {
+    this.run(); // what it hides may be in the batch
     const base = parts.at(-1)!;
     this.tree.parent(parts, name);
     const dirRel = parts.slice(0, -1).join('/');
@@ -164,26 +238,15 @@ export class LayerWriter implements EntrySink {
     const hidden = base.slice(WH.length);
     if (!hidden || hidden === '.' || hidden === '..') throw imageError('EINVAL', 'bad whiteout entry', { path: name });
     const rel = dirRel ? `${dirRel}/${hidden}` : hidden;
-    this.replace(rel, this.tree.abs(rel));
+    this.replace(rel);
     native().mknod(this.tree.abs(rel), S_IFCHR, 0, 0);
   }
 
-  /** Makes a new name; if the name is taken, replaces what is there (never writing through it). */
-  private create(rel: string, abs: string, make: () => void): void {
-    try {
-      make();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      this.replace(rel, abs);
-      make();
-    }
-  }
-
   /** Clears the way for a new entry at rel (a later entry replaces an earlier one, as tar does). */
-  private replace(rel: string, abs: string): void {
+  private replace(rel: string): void {
     if (this.tree.isDir(rel)) return this.tree.remove(rel);
     try {
-      unlinkSync(abs);
+      unlinkSync(this.tree.abs(rel));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
@@ -192,72 +255,45 @@ export class LayerWriter implements EntrySink {
     }
   }
 
-  private open(rel: string, abs: string, h: Headers): void {
-    const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
-    const mode = h.mode & 0o777;
-    // Created with its mode, in our private 0700 directory: no fchmod when the umask took nothing away.
-    try {
-      this.fd = openSync(abs, flags, mode);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      this.replace(rel, abs);
-      this.fd = openSync(abs, flags, mode);
-    }
-    this.cur = { h, rel, abs };
-  }
-
-  private dir(rel: string, abs: string, h: Headers): void {
+  private dir(rel: string, h: Headers): void {
     let fresh = false;
     if (!this.tree.isDir(rel)) {
       // Made with its mode (root may write into it whatever the mode says).
-      try {
-        mkdirSync(abs, h.mode & 0o777);
-        fresh = true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const st = lstatSync(abs);
-        if (!st.isDirectory()) {
-          this.replace(rel, abs);
-          mkdirSync(abs, h.mode & 0o777);
-          fresh = true;
-        }
-      }
+      this.dirHeaders.set(this.batch.length, h);
+      this.make(rel, Op.mkdir, this.batch.str(rel), h.mode & 0o777);
       this.tree.addDir(rel);
+      fresh = true;
     }
-    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-    const ours = fresh && !this.sgid.has(parent);
+    const ours = fresh && !this.sgid.has(parentOf(rel));
     if (h.mode & 0o2000) this.sgid.add(rel);
     else this.sgid.delete(rel);
-    this.meta(abs, h, !ours || !!(h.mode & 0o7000) || !!(h.mode & this.umask), ours);
+    this.meta(rel, h, !ours || !!(h.mode & 0o7000) || !!(h.mode & this.umask), ours);
   }
 
-  private hardlink(rel: string, abs: string, h: Headers): void {
+  private hardlink(rel: string, h: Headers): void {
     const tparts = entryParts(h.linkname, 'hardlink target');
     const trel = tparts.join('/');
     if (!trel) throw imageError('EPERM', 'hardlink to the layer root', { path: h.name });
+    this.run(); // the target must be there
     this.tree.checkParents(tparts, h.linkname);
-    const tabs = this.tree.abs(trel);
-    const st = lstatSync(tabs, { throwIfNoEntry: false });
+    const st = lstatSync(this.tree.abs(trel), { throwIfNoEntry: false });
     if (!st) throw imageError('ENOENT', `hardlink target '${h.linkname}' is not in the layer`, { path: h.name });
     if (st.isDirectory()) throw imageError('EPERM', `hardlink to the directory '${h.linkname}'`, { path: h.name });
     if (trel === rel) return;
     // link(2) does not follow a symlink target: the new name is the same inode.
-    this.create(rel, abs, () => linkSync(tabs, abs));
+    this.make(rel, Op.link, this.batch.str(trel), this.batch.str(rel));
   }
 
   /** Owner, mode, xattrs, mtime, in that order (chown clears setuid bits and security.capability). */
-  private meta(abs: string, h: Headers, chmod: boolean, fresh = false): void {
+  private meta(rel: string, h: Headers, chmod: boolean, fresh = false): void {
+    const b = this.batch;
+    const path = b.str(rel || '.');
     // Just made by us, outside a setgid directory: already ours (root:root), no chown needed.
-    if (!fresh || h.uid !== this.euid || h.gid !== this.egid) lchownSync(abs, h.uid, h.gid);
-    if (chmod) chmodSync(abs, h.mode & 0o7777);
-    this.xattrs(abs, h);
-    if (h.type === 'directory') this.dirTimes.push({ abs, mtime: h.mtime });
-    else lutimesSync(abs, h.mtime, h.mtime);
-  }
-
-  private xattrs(abs: string, h: Headers): void {
-    if (!h.xattrs) return;
-    for (const [name, value] of h.xattrs) native().lsetxattr(abs, name, value);
+    if (!fresh || h.uid !== this.euid || h.gid !== this.egid) b.push(Op.lchown, path, h.uid, h.gid);
+    if (chmod) b.push(Op.chmod, path, h.mode & 0o7777);
+    if (h.xattrs) for (const [name, value] of h.xattrs) b.push(Op.lsetxattr, path, b.str(name), b.bytes(value), value.length);
+    if (h.type === 'directory') this.dirTimes.set(rel, h.mtime);
+    else b.push(Op.lutimens, path, ...timespec(h.mtime));
   }
 }
 

@@ -174,6 +174,79 @@ t.test('crafted archives are refused and nothing is written outside', async (t) 
   storeEmpty(t, data);
 });
 
+t.test('a later entry takes the name of an earlier one, whatever both are, within one chunk', async (t) => {
+  const { dir, data } = scratch(t);
+  // All in one small tar, so all in one batch of syscalls: each clash is found when the batch runs.
+  const f = await rootfsTar(dir, [
+    { name: 'a', content: 'first' },
+    { name: 'a', content: 'second' },
+    { name: 'b', content: 'file' },
+    { name: 'b/', type: 'directory', mode: 0o750 },
+    { name: 'b/in', content: 'in the directory' },
+    { name: 'c/', type: 'directory' },
+    { name: 'c/deep/', type: 'directory' },
+    { name: 'c/deep/x', content: 'x' },
+    { name: 'c', type: 'symlink', linkname: 'a' },
+    { name: 'd', type: 'fifo' },
+    { name: 'd/', type: 'directory', mode: 0o700 },
+    { name: 'e/', type: 'directory', mode: 0o755, uid: 5 },
+    { name: 'e/', type: 'directory', mode: 0o711, uid: 6 },
+    { name: 'e/kept', content: 'kept' },
+    { name: 'h', type: 'link', linkname: 'a' },
+    { name: 'h', content: 'own' },
+  ]);
+  const rec = await images.import(f, { name: 'clash', dataDir: data });
+  const L = new Store({ dataDir: data }).layer(rec.layers[0]!.diffId);
+  t.equal(readFileSync(join(L, 'a'), 'utf8'), 'second', 'file over file');
+  t.ok(statSync(join(L, 'b')).isDirectory(), 'a directory over a file');
+  t.equal(statSync(join(L, 'b')).mode & 0o7777, 0o750);
+  t.equal(readFileSync(join(L, 'b', 'in'), 'utf8'), 'in the directory');
+  t.ok(lstatSync(join(L, 'c')).isSymbolicLink(), 'a symlink over a directory tree');
+  t.equal(readlinkSync(join(L, 'c')), 'a');
+  t.ok(statSync(join(L, 'd')).isDirectory(), 'a directory over a fifo');
+  const e = statSync(join(L, 'e'));
+  t.same([e.mode & 0o7777, e.uid], [0o711, 6], 'a directory twice: the second entry gives its mode and owner');
+  t.equal(readFileSync(join(L, 'h'), 'utf8'), 'own', 'a file over a hardlink');
+  t.equal(statSync(join(L, 'a')).nlink, 1, 'the link it replaced is gone');
+  images.remove('clash', { dataDir: data });
+  storeEmpty(t, data);
+});
+
+t.test('a directory replaced by a symlink out of the layer: its mtime is not set through the link', async (t) => {
+  const { dir, data } = scratch(t);
+  const outside = join(dir, 'outside');
+  mkdirSync(join(outside, 'sub'), { recursive: true });
+  utimesSync(join(outside, 'sub'), 1000, 1000);
+  utimesSync(outside, 1000, 1000);
+  const f = await rootfsTar(dir, [
+    { name: 'd/', type: 'directory', mtime: new Date(2_000_000_000_000) },
+    { name: 'd/sub/', type: 'directory', mtime: new Date(2_000_000_000_000) },
+    { name: 'd', type: 'symlink', linkname: outside },
+  ]);
+  const rec = await images.import(f, { name: 'times', dataDir: data });
+  const L = new Store({ dataDir: data }).layer(rec.layers[0]!.diffId);
+  t.equal(readlinkSync(join(L, 'd')), outside);
+  t.same([statSync(outside).mtimeMs, statSync(join(outside, 'sub')).mtimeMs], [1_000_000, 1_000_000], 'the host directories keep their times');
+  images.remove('times', { dataDir: data });
+  storeEmpty(t, data);
+});
+
+t.test('a syscall that fails while unpacking names itself and the entry, and leaves nothing', async (t) => {
+  const { dir, data } = scratch(t);
+  const f = await rootfsTar(dir, [
+    { name: 'etc/', type: 'directory' },
+    { name: 'etc/ok', content: 'fine' },
+    { name: 'etc/bad', content: 'x', pax: { 'SCHILY.xattr.bogus.attr': 'v' } }, // no such xattr namespace: EOPNOTSUPP
+    { name: 'etc/after', content: 'never written' },
+  ]);
+  const err = (await images.import(f, { name: 'bad', dataDir: data }).then(() => undefined, (e: unknown) => e)) as NodeJS.ErrnoException;
+  t.equal(err?.code, 'EOPNOTSUPP');
+  t.equal(err.syscall, 'fsetxattr');
+  t.match(err.path, /\/etc\/bad$/, 'the path of the entry');
+  t.notOk('index' in err || 'fd' in err, 'no batch internals on the error');
+  storeEmpty(t, data);
+});
+
 t.test('a wrong digest, a truncated archive and an interrupted stream leave nothing', async (t) => {
   const { dir, data } = scratch(t);
   const layer = await layerTar([{ name: 'a', content: 'a'.repeat(5000) }, { name: 'b', content: 'b' }]);
