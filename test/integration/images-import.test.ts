@@ -195,7 +195,9 @@ t.test('a later entry takes the name of an earlier one, whatever both are, withi
     { name: 'h', type: 'link', linkname: 'a' },
     { name: 'h', content: 'own' },
   ]);
+  const fds = readdirSync('/proc/self/fd').length;
   const rec = await images.import(f, { name: 'clash', dataDir: data });
+  t.equal(readdirSync('/proc/self/fd').length, fds, 'every fd the batches opened is closed');
   const L = new Store({ dataDir: data }).layer(rec.layers[0]!.diffId);
   t.equal(readFileSync(join(L, 'a'), 'utf8'), 'second', 'file over file');
   t.ok(statSync(join(L, 'b')).isDirectory(), 'a directory over a file');
@@ -239,7 +241,9 @@ t.test('a syscall that fails while unpacking names itself and the entry, and lea
     { name: 'etc/bad', content: 'x', pax: { 'SCHILY.xattr.bogus.attr': 'v' } }, // no such xattr namespace: EOPNOTSUPP
     { name: 'etc/after', content: 'never written' },
   ]);
+  const fds = readdirSync('/proc/self/fd').length;
   const err = (await images.import(f, { name: 'bad', dataDir: data }).then(() => undefined, (e: unknown) => e)) as NodeJS.ErrnoException;
+  t.equal(readdirSync('/proc/self/fd').length, fds, 'no fd left open by the failed batch');
   t.equal(err?.code, 'EOPNOTSUPP');
   t.equal(err.syscall, 'fsetxattr');
   t.match(err.path, /\/etc\/bad$/, 'the path of the entry');
@@ -415,6 +419,7 @@ t.test('a large layer unpacks on a worker thread exactly as it does inline', asy
 
   const cut = join(dir, 'cut.tar');
   writeFileSync(cut, layer.subarray(0, 5 << 20));
+  const fds = readdirSync('/proc/self/fd').length;
   await t.rejects(storeLayer(new Store({ dataDir: data }), { stream: new FileRegion(cut), name: 'cut', budget: budget(), workerMinBytes: 0 }), { code: 'EBADMSG', message: /truncated archive 'cut'/ });
   await t.rejects(storeLayer(new Store({ dataDir: data }), { stream: new FileRegion(file), name: 'l', budget: new Budget({ maxBytes: 1e9, maxEntries: 50 }), workerMinBytes: 0 }), {
     code: 'EFBIG', message: /more than 50 entries \(limit maxEntries\)/,
@@ -424,4 +429,5 @@ t.test('a large layer unpacks on a worker thread exactly as it does inline', asy
   writeFileSync(cut, bad);
   await t.rejects(storeLayer(new Store({ dataDir: data }), { stream: new FileRegion(cut), name: 'bad', budget: budget(), workerMinBytes: 0 }), { code: 'EBADMSG', message: /corrupt tar header at byte 0/ });
   t.same(ls(join(data, 'tmp')), [], 'no half layer left by a failed worker');
+  t.equal(readdirSync('/proc/self/fd').length, fds, 'nor an fd (a file cut short was open across chunks)');
 });
