@@ -93,10 +93,12 @@ const truncated = (e: unknown) =>
  * directory is handed back as it is (the caller decides); otherwise it is
  * moved into the store under its diff id.
  *
- * The tar is read synchronously (untar.ts) into the writer (unpack.ts): an
- * uncompressed blob in a file goes through one reused buffer, hashed as it
- * goes; a gzip one is inflated by zlib on the thread pool while this thread
- * hashes, parses and writes.
+ * The tar is read synchronously (untar.ts) into the writer (unpack.ts),
+ * whose syscalls the addon runs a chunk at a time (fsops.ts): a large
+ * uncompressed blob in a file is unpacked on a worker thread while this one
+ * reads and hashes it (unpack-worker.ts); a smaller one goes through one
+ * reused buffer here; a gzip one is inflated by zlib on the thread pool
+ * while this thread hashes, parses and writes.
  */
 export async function storeLayer(store: Store, input: LayerInput, keep = false): Promise<StoredLayer> {
   mkdirSync(store.tmp, { recursive: true });
