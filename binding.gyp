@@ -35,7 +35,8 @@
         "native/setup/process.cc",
         "native/setup/console.cc",
         "native/setup/hooks.cc",
-        "native/setup/overlay.cc"
+        "native/setup/overlay.cc",
+        "native/setup/stubinit.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
       "ldflags": ["-static"],

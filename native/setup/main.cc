@@ -39,6 +39,7 @@ static const Entry kOps[] = {
     {"hostpid", op_hostpid}, {"hook", op_hook},
     {"exec", op_exec},       {"overlay", op_overlay},
     {"overlayprep", op_overlayprep}, {"overlayattach", op_overlayattach},
+    {"stubinit", op_stubinit},
 };
 
 int main(int argc, char **argv) {

@@ -87,5 +87,6 @@ void op_pty(const Op &);
 void op_hostpid(const Op &);
 void op_hook(const Op &);
 void op_exec(const Op &);
+void op_stubinit(const Op &);
 
 }  // namespace setup

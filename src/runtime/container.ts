@@ -39,6 +39,12 @@ export interface CreateOptions {
   waitForStart?: boolean;
   /** 'host', 'none', bridge networks with published ports, or another container's namespace (src/netns/attach.ts). Set up before the process execs. */
   network?: NetworkOption;
+  /**
+   * A minimal init runs as pid 1 and the process as pid 2 (systemd-nspawn's
+   * --as-pid2, docker's --init): it reaps orphans and passes signals on. The
+   * exit is the process's, with 128+N for signal N (no `signal`).
+   */
+  init?: boolean;
 }
 
 export interface ExitResult {
@@ -118,7 +124,7 @@ export class Container {
       // A terminal: berth makes the console socket the pty master comes back on.
       if (spec.process?.terminal) tty = Terminal.listen(id);
       // A network is set up while the process waits to exec.
-      plan = buildPlan({ id, spec, bundle: resolve(opts.bundle ?? '.'), host: hostFacts(), preserveFds: extra.length, overlay: opts.overlay, cgroup: true, waitForStart: net ? true : opts.waitForStart, consoleSocket: tty?.path });
+      plan = buildPlan({ id, spec, bundle: resolve(opts.bundle ?? '.'), host: hostFacts(), preserveFds: extra.length, overlay: opts.overlay, cgroup: true, waitForStart: net ? true : opts.waitForStart, consoleSocket: tty?.path, init: opts.init });
       for (const w of plan.warnings) process.emitWarning(w, 'BerthWarning');
       const l = spec.linux;
       cgroup = openCgroup({ path: cgroupPlacement(l?.cgroupsPath, id), resources: l?.resources, devices: l?.devices });

@@ -42,6 +42,8 @@ export interface PlanInput {
   waitForStart?: boolean;
   /** The container id, for the state hooks are given. */
   id?: string;
+  /** A stub init is pid 1 and the process pid 2 (nspawn's --as-pid2; native/setup/stubinit.cc). */
+  init?: boolean;
 }
 
 /** `berth exec`: a new process in the namespaces of a running container. */
@@ -118,11 +120,13 @@ interface ProcessOpts {
   waitForStart?: boolean;
   execFifo?: string;
   consoleSocket?: string;
+  init?: boolean;
 }
 
 /** The process part, shared by create and exec: terminal, limits, credentials, wait, exec. */
 function processOps(proc: Process, o: ProcessOpts): Op[] {
-  const ops: Op[] = [];
+  // The stub stays pid 1 as root; everything after it (terminal, credentials, start, exec) is the payload's.
+  const ops: Op[] = o.init ? [{ op: 'stubinit', step: 'start the stub init' }] : [];
   const user = proc.user ?? { uid: 0, gid: 0 };
   if (proc.terminal) {
     if (!o.consoleSocket) throw new SpecError('process.terminal', 'a terminal needs a console socket (--console-socket)');

@@ -71,6 +71,7 @@ export type Op = { step: string } & (
   | { op: 'pty'; uid: number; rows: number; cols: number }
   | { op: 'ready'; mode: 'socket' | 'fifo' }
   | { op: 'hostpid' }
+  | { op: 'stubinit' }
   | { op: 'hook'; path: string; args: string[]; env: string[]; timeout: number; statePrefix: string; stateSuffix: string }
   | { op: 'exec'; path: string; args: string[]; env: string[] }
 );
@@ -183,6 +184,7 @@ function args(o: Op): string[] {
     case 'exec':
       return [o.path, n(o.args.length), ...o.args, n(o.env.length), ...o.env];
     case 'setid0':
+    case 'stubinit':
     case 'hostpid':
     case 'pivot':
     case 'chroot':

@@ -49,6 +49,13 @@ t.test('nspawn\'s flags reach the container', async (t) => {
   t.equal(run(['-q', '-D', rootfs, '--rlimit', 'NOFILE=99:100', 'sh', '-c', 'ulimit -n']).stdout, '99\n');
 });
 
+t.test('--as-pid2: the command is pid 2 under a stub init, and its exit code is the run\'s', async (t) => {
+  const r = run(['-q', '-D', rootfs, '--as-pid2', 'sh', '-c', 'echo $$ $(cat /proc/1/comm); exit 7']);
+  t.same([r.code, r.stdout], [7, '2 berth-init\n']);
+  t.equal(run(['-q', '-D', rootfs, '-a', 'sh', '-c', 'echo $$']).stdout, '2\n', '-a');
+  t.equal(run(['-q', '-D', rootfs, 'sh', '-c', 'echo $$']).stdout, '1\n', 'without it, pid 1');
+});
+
 t.test('root and mounts: --read-only, -x, --bind, --bind-ro, --tmpfs', async (t) => {
   t.match(run(['-q', '-D', rootfs, '--read-only', 'touch', '/x']).stderr, /Read-only file system/);
   t.equal(run(['-q', '-D', rootfs, '-x', 'sh', '-c', 'echo hi > /ephemeral; cat /ephemeral']).stdout, 'hi\n', '-x: writable');

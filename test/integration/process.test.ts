@@ -38,8 +38,8 @@ function addCap(s: Spec, name: string) {
 }
 
 /** A container started with piped stdio; `line()` resolves with its next stdout line. */
-async function started(script: string, edit?: (s: Spec) => void): Promise<{ c: Container; line: () => Promise<string> }> {
-  const c = await create({ spec: spec(['sh', '-c', script], edit) });
+async function started(script: string, edit?: (s: Spec) => void, opts: { init?: boolean } = {}): Promise<{ c: Container; line: () => Promise<string> }> {
+  const c = await create({ spec: spec(['sh', '-c', script], edit), ...opts });
   let buf = '';
   const waiting: ((l: string) => void)[] = [];
   const lines: string[] = [];
@@ -94,6 +94,35 @@ t.test('SIGTERM reaches a trapping init; its exit code is reported', async (t) =
   t.equal(await line(), 'got TERM');
   t.same(await c.wait(), { exitCode: 5 }, 'exit code 5, no signal');
   await c.delete();
+});
+
+t.test('init: a stub init is pid 1, the process pid 2; it reaps orphans', async (t) => {
+  const r = await run({
+    spec: spec(['sh', '-c', 'echo $$ $(cat /proc/1/comm); sh -c "sleep 0.1 & exit 0"; sleep 0.6; grep -l "^State:.*Z" /proc/[0-9]*/status || echo no zombie; exit 4']),
+    init: true,
+  });
+  t.equal(String(r.stdout), '2 berth-init\nno zombie\n', 'the orphaned sleep was reaped by pid 1');
+  t.same([r.exitCode, r.signal], [4, undefined], 'the exit code is the process\'s');
+  const alone = await run({ spec: spec(['sh', '-c', 'ls /proc/1/fd | wc -l; grep ^CapEff /proc/1/status; grep ^NoNewPrivs /proc/1/status']), init: true });
+  t.same(String(alone.stdout).split('\n').map((l) => l.replace(/\s+/g, ' ').trim()), ['0', `CapEff: ${capHex(CAP.KILL)}`, 'NoNewPrivs: 1', ''], 'the stub holds no fd and keeps only CAP_KILL');
+  const nopid = await run({ spec: spec(['sh', '-c', 'sh -c "sleep 0.1 & exit 0"; sleep 0.6; grep -l "^State:.*Z" /proc/[0-9]*/status || echo no zombie'], noPidNs), init: true });
+  t.equal(String(nopid.stdout), 'no zombie\n', 'without a pid namespace, a subreaper');
+});
+
+t.test('init: signals pass on to the process; its death by a signal is 128+N', async (t) => {
+  const { c, line } = await started("trap 'echo got TERM; exit 5' TERM; echo up $$; while :; do sleep 0.1; done", undefined, { init: true });
+  t.equal(await line(), 'up 2');
+  c.kill('SIGTERM');
+  t.equal(await line(), 'got TERM');
+  t.same(await c.wait(), { exitCode: 5 });
+  await c.delete();
+  const self = await run({ spec: spec(['sh', '-c', 'kill -KILL $$']), init: true });
+  t.same([self.exitCode, self.signal], [137, undefined], 'SIGKILL of the process: 137 from the stub');
+  const k = await started('echo up; while :; do sleep 0.1; done', undefined, { init: true });
+  t.equal(await k.line(), 'up');
+  k.c.kill('SIGKILL');
+  t.same(await k.c.wait(), { exitCode: 137, signal: 'SIGKILL' }, 'SIGKILL from outside ends the stub and all');
+  await k.c.delete();
 });
 
 t.test('a numeric signal works like its name', async (t) => {

@@ -35,6 +35,7 @@ t.test('flags', async (t) => {
   t.same(parseNspawn(['-M', 'busybox']).root, { image: 'busybox' }, '-M alone: the imported image of that name, as /var/lib/machines/NAME');
   t.same(parseNspawn(['-D', '/r', '--private-network']).network, { mode: 'none' });
   t.same(parseNspawn(['-D', '/r']).network, { mode: 'host' }, 'the host\'s network by default, as nspawn');
+  t.same([parseNspawn(['-D', '/r']).asPid2, parseNspawn(['-D', '/r', '-a']).asPid2, parseNspawn(['-D', '/r', '--as-pid2']).asPid2], [false, true, true], '--as-pid2, -a');
 });
 
 t.test('bad flags name the flag', async (t) => {

@@ -132,3 +132,13 @@ t.test('seccomp: OCI names to libseccomp numbers; same-argument conditions split
   t.equal(seccompFlags({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'] }), 2);
   t.equal(fieldOf(() => seccompInput({ defaultAction: 'SCMP_ACT_NOTIFY' })), 'linux.seccomp.defaultAction');
 });
+
+t.test('init: the stub init comes right after the container process is made, before its terminal and credentials', async (t) => {
+  const ops = names(plan(undefined, { init: true }).ops);
+  const at = ops.indexOf('stubinit');
+  t.ok(at > ops.indexOf('pivot'), 'inside the container root');
+  t.ok(at < ops.indexOf('closefds') && at < ops.indexOf('user') && at < ops.indexOf('ready'), 'before what is the payload\'s');
+  t.equal(ops.filter((o) => o === 'stubinit').length, 1);
+  t.notOk(names(plan().ops).includes('stubinit'), 'none unless asked');
+  t.same(encodePlan([{ op: 'stubinit', step: 'start the stub init' }]).subarray(4).toString().split('\0').slice(0, 3), ['stubinit', 'start the stub init', '0']);
+});

@@ -97,6 +97,8 @@ export interface NspawnOptions {
   killSignal?: string;
   console?: ConsoleMode;
   quiet: boolean;
+  /** --as-pid2: a stub init is pid 1, the command pid 2. */
+  asPid2: boolean;
   /** Start it again when it ends: on a failure (non-zero exit, or unhealthy), at most `max` times; or always. */
   restart: { policy: 'no' | 'on-failure' | 'always'; max?: number };
   health?: HealthOptions;
@@ -195,7 +197,6 @@ const list = (v: unknown) => ((v as string[] | undefined) ?? []).flatMap((s) => 
 export function parseNspawn(argv: readonly string[]): NspawnOptions {
   const { flags: f, rest } = parseArgs(argv, nspawnFlags);
   if (f.boot) throw fail('boot', 'booting an init system is not supported: give the command to run');
-  if (f['as-pid2']) throw fail('as-pid2', 'not supported: the command runs as pid 1 of its namespace');
   const dir = f.directory as string | undefined;
   const image = (f.image as string | undefined) ?? (dir ? undefined : (f.machine as string | undefined));
   if (dir && f.image) throw fail('image', 'give --directory or --image, not both');
@@ -245,6 +246,7 @@ export function parseNspawn(argv: readonly string[]): NspawnOptions {
     killSignal: f['kill-signal'] as string | undefined,
     console: consoleMode === 'autopipe' ? undefined : (consoleMode as ConsoleMode | undefined),
     quiet: !!f.quiet,
+    asPid2: !!f['as-pid2'],
     restart: restartPolicy(f.restart as string | undefined),
     health: health(f),
     timestamps: !!f.timestamps || f['log-file'] !== undefined,

@@ -144,7 +144,7 @@ async function runOnce(ctx: Context, o: NspawnOptions, id: string, io: RunIo, ru
       fromImage: root.fromImage,
     });
     const stdio: Stdio = terminal ? 'ignore' : o.timestamps ? ['inherit', 'pipe', 'pipe'] : mode === 'passive' ? ['ignore', 1, 2] : 'inherit';
-    c = await Container.create({ id, spec, stdio, overlay: root.prepared?.overlay, network: await networkOption(o) });
+    c = await Container.create({ id, spec, stdio, overlay: root.prepared?.overlay, network: await networkOption(o), init: o.asPid2 });
     ctx.store.write({
       id,
       pid: c.pid,
