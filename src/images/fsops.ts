@@ -130,7 +130,8 @@ export class FsBatch {
   /** Closes the batch's fds (the directory's, and a file's left open by a failure); again, it does nothing. */
   close(): void {
     this.clear();
-    if (this.fd >= 0) closeSync(this.fd);
+    // The file's fd was opened by the addon, not by fs (which, on a worker thread, tracks its own).
+    if (this.fd >= 0) native().close(this.fd);
     if (this.dirfd >= 0) closeSync(this.dirfd);
     this.fd = this.dirfd = -1;
   }
