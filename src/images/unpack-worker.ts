@@ -101,9 +101,9 @@ function run(job: UnpackJob): UnpackResult {
   }
 }
 
-if (parentPort && (workerData as { berthUnpack?: UnpackJob } | undefined)?.berthUnpack) {
-  parentPort.postMessage(run((workerData as { berthUnpack: UnpackJob }).berthUnpack));
-}
+// A worker takes one job at a time, for as long as the main thread keeps it.
+const port = parentPort;
+if (port && (workerData as { berthUnpack?: boolean } | undefined)?.berthUnpack) port.on('message', (job: UnpackJob) => port.postMessage(run(job)));
 
 // ---- The main thread.
 
@@ -121,21 +121,77 @@ export function onWorker(region: FileRegion, gzip: boolean, min = WORKER_MIN_BYT
   return size > 0 && size >= min ? size : 0;
 }
 
+/**
+ * Workers kept between layers and imports. A worker costs 50-80 ms to start
+ * on a small machine, and its first layer pays for compiling the reader and
+ * writer again (V8 compiles per thread): an import of several large layers,
+ * or a program that imports again, gets a warm one. An idle worker is
+ * unref'd (it never keeps the process alive) and ends after IDLE_MS.
+ */
+const IDLE_MS = 10_000;
+/** A worker and its ring (kept too: 16 MiB faulted in once). */
+interface Kept {
+  worker: Worker;
+  sab: SharedArrayBuffer;
+}
+const idle: (Kept & { timer: NodeJS.Timeout })[] = [];
+
+function takeWorker(): Kept {
+  const kept = idle.pop();
+  if (kept) {
+    clearTimeout(kept.timer);
+    kept.worker.ref();
+    views(kept.sab).state.fill(Slot.FREE);
+    return kept;
+  }
+  const worker = new Worker(workerFile, { workerData: { berthUnpack: true } });
+  worker.on('error', () => {}); // an idle worker's; a job's own listener reports one during the job
+  worker.once('exit', () => {
+    const i = idle.findIndex((k) => k.worker === worker);
+    if (i >= 0) clearTimeout(idle.splice(i, 1)[0]!.timer);
+  });
+  return { worker, sab: new SharedArrayBuffer(DATA + SLOTS * SLOT_BYTES) };
+}
+
+/** A worker back from a job that went well: kept idle (one is enough), or ended. */
+function keepWorker(k: Kept): void {
+  if (idle.length) {
+    void k.worker.terminate();
+    return;
+  }
+  k.worker.unref();
+  const timer = setTimeout(() => {
+    const i = idle.findIndex((x) => x.worker === k.worker);
+    if (i >= 0) idle.splice(i, 1);
+    void k.worker.terminate();
+  }, IDLE_MS);
+  timer.unref();
+  idle.push({ ...k, timer });
+}
+
 /** Unpacks `length` bytes of `region` into dir on a worker thread; resolves with their size and sha256. */
 export async function unpackOnWorker(region: FileRegion, length: number, dir: string, budget: Budget, onBytes?: (n: number) => void): Promise<{ size: number; hex: string }> {
-  const sab = new SharedArrayBuffer(DATA + SLOTS * SLOT_BYTES);
+  const fd = openSync(region.path, 'r');
+  const kept = takeWorker();
+  const { worker, sab } = kept;
   const s = views(sab);
   const job: UnpackJob = { dir, limits: budget.limits, entries: budget.entries, bytes: budget.bytes, shared: sab };
-  const worker = new Worker(workerFile, { workerData: { berthUnpack: job } });
+  let onMessage!: (r: UnpackResult) => void;
+  let onError!: (e: Error) => void;
+  let onExit!: (code: number) => void;
   const result = new Promise<UnpackResult>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the unpack worker exited (${code}) without a result`)));
+    onMessage = resolve;
+    onError = reject;
+    onExit = (code) => reject(new Error(`the unpack worker exited (${code}) without a result`));
+    worker.once('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
   });
+  worker.postMessage(job);
   let gone = false; // the worker has answered, or died
+  let ok = false;
   const settled = result.then(() => (gone = true), () => (gone = true));
   const hash = createHash('sha256');
-  const fd = openSync(region.path, 'r');
   try {
     let pos = region.start;
     let left = length;
@@ -166,6 +222,7 @@ export async function unpackOnWorker(region: FileRegion, length: number, dir: st
     if (!r.ok) throw rebuild(r.error);
     budget.entries = r.entries;
     budget.bytes = r.bytes;
+    ok = true;
     return { size: r.size, hex: hash.digest('hex') };
   } catch (e) {
     // A failed read (or progress callback) here: the worker stops at its next slot and closes what it has open.
@@ -174,6 +231,11 @@ export async function unpackOnWorker(region: FileRegion, length: number, dir: st
     throw e;
   } finally {
     closeSync(fd);
-    await worker.terminate();
+    worker.off('message', onMessage);
+    worker.off('error', onError);
+    worker.off('exit', onExit);
+    // A worker whose job failed is not kept: whatever went wrong stays with it.
+    if (ok) keepWorker(kept);
+    else await worker.terminate();
   }
 }
