@@ -29,5 +29,8 @@ rm -rf dist && npx tsc -p .
 # The CLI as one file: clients start it 3-4 times per container.
 npx esbuild src/cli/oci/bin.ts --bundle --platform=node --format=esm --target=node20 --outfile=dist/berth.mjs --log-level=warning \
   --banner:js="import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);"
+# Its unpack worker as a file beside it (src/images/unpack-worker.ts finds it there), so `berth import` unpacks large layers on a second core too.
+npx esbuild src/images/unpack-worker.ts --bundle --platform=node --format=esm --target=node20 --outfile=dist/unpack-worker.js --log-level=warning \
+  --banner:js="import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);"
 bash test/make-rootfs.sh
 node -p process.execPath > build/node-path
