@@ -68,12 +68,14 @@ const empty = () => {
 interface Sample {
   wall: number;
   cpu: number;
+  /** Peak resident set, MiB (children only: the largest process of the tree). */
+  rss?: number;
 }
-/** A child under GNU time: wall and user+sys seconds from its own accounting. */
+/** A child under GNU time: wall and user+sys seconds and peak RSS from its own accounting. */
 async function timedChild(argv: string[]): Promise<Sample> {
-  const r = await execa('/usr/bin/time', ['-f', '%e %U %S', ...argv], { stderr: 'pipe' });
-  const [e, u, s] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { wall: e! * 1000, cpu: (u! + s!) * 1000 };
+  const r = await execa('/usr/bin/time', ['-f', '%e %U %S %M', ...argv], { stderr: 'pipe' });
+  const [e, u, s, m] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { wall: e! * 1000, cpu: (u! + s!) * 1000, rss: m! / 1024 };
 }
 async function timedHere(fn: () => Promise<unknown>): Promise<Sample> {
   const c0 = process.cpuUsage();
@@ -156,13 +158,14 @@ rows.push(['images.rootfs (upper, work, mount point, record)', prep]);
 rows.push(['run /bin/true on the overlay (mount, run, remove upper/work)', onOverlay]);
 rows.push(['run /bin/true on a plain directory (no overlay)', onDir]);
 
-const ms = (xs: Sample[], k: keyof Sample) => median(xs.map((s) => s[k]));
+const ms = (xs: Sample[], k: 'wall' | 'cpu') => median(xs.map((s) => s[k]));
 console.log(`\n${(size / 2 ** 20).toFixed(0)} MiB layer${gzip ? ` (${(statSync(blobPath).size / 2 ** 20).toFixed(0)} MiB gzip)` : ''}, ${files} entries, from ${src}, into ${disk ? 'the temp dir\'s file system' : 'a tmpfs'}; ${runs} rounds; ${await version('tar')}; ${(await execa('umoci', ['--version'], { reject: false })).stdout.trim()}; Node ${process.version}; kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
 console.log(table([
-  ['what', 'wall ms (median)', 'cpu ms (median)', 'wall vs tar -x', 'cpu vs tar -x'],
+  ['what', 'wall ms (median)', 'cpu ms (median)', 'wall vs tar -x', 'cpu vs tar -x', 'peak RSS MiB'],
   ...rows.map(([n, xs], i) => [
     n, ms(xs, 'wall').toFixed(1), ms(xs, 'cpu').toFixed(1),
     i < tools.length ? `${(ms(xs, 'wall') / tarMs).toFixed(2)}x` : '', i < tools.length ? `${(ms(xs, 'cpu') / tarCpu).toFixed(2)}x` : '',
+    xs[0]?.rss !== undefined ? Math.max(...xs.map((x) => x.rss!)).toFixed(0) : '',
   ]),
 ]));
 // The same round's tar -x is the nearest in time: its ratio cancels most of a shared machine's drift.
