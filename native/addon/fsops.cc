@@ -124,6 +124,7 @@ static Napi::Value FsOps(const Napi::CallbackInfo &info) {
   if (count * kWidth > opsArr.ElementLength()) return ThrowErrno(env, EINVAL, "fsOps");
   const double *ops = opsArr.Data();
   const char *s = strBuf.Data();
+  const std::string root = info[1].As<Napi::String>().Utf8Value();  // for lsetxattr and errors
   const char *current = "";  // the path of the file open at fd, for errors
   Closing closing;           // closed when the call returns, whatever happens
 
@@ -182,7 +183,7 @@ static Napi::Value FsOps(const Napi::CallbackInfo &info) {
       case kChmod: r = fchmodat(dirfd, s + size_t(a[0]), mode_t(a[1]), 0); break;
       case kLsetxattr: {
         // No lsetxattrat before Linux 6.13: the path is made whole from the root.
-        std::string p = info[1].As<Napi::String>().Utf8Value() + "/" + (s + size_t(a[0]));
+        std::string p = root + "/" + (s + size_t(a[0]));
         r = lsetxattr(p.c_str(), s + size_t(a[1]), s + size_t(a[2]), size_t(a[3]), 0);
         break;
       }
@@ -197,7 +198,7 @@ static Napi::Value FsOps(const Napi::CallbackInfo &info) {
     }
     if (r < 0) {
       int err = errno;
-      std::string path = info[1].As<Napi::String>().Utf8Value() + "/" + PathOf(op, a, s, current);
+      std::string path = root + "/" + PathOf(op, a, s, current);
       ThrowErrno(env, err, SyscallName(op), path.c_str());
       Napi::Error e = env.GetAndClearPendingException();
       e.Set("index", Napi::Number::New(env, double(i)));

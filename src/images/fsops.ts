@@ -71,9 +71,9 @@ export class FsBatch {
     return at;
   }
 
-  /** File content: where it is in `chunk`, which the batch then refers to. A batch holds one chunk's content: a new chunk runs what refers to the last one first. */
+  /** File content: where it is in `chunk`, which the batch then refers to. A batch holds one chunk's content: run it before content from the next. */
   content(chunk: Buffer, start: number, length: number): void {
-    if (this.data !== chunk && this.data !== null) this.run();
+    if (this.data !== chunk && this.data !== null) throw new Error('fsOps batch: content from a second chunk before the batch ran');
     this.data = chunk;
     this.push(Op.write, start, length);
   }

@@ -174,6 +174,9 @@ export async function storeLayer(store: Store, input: LayerInput, keep = false):
   } catch (e) {
     writer.abort();
     rmSync(tmp, { recursive: true, force: true });
+    // A syscall's error (from the writer's batches or fs) says which step it broke, as berth's own do.
+    const err = e as { syscall?: string; step?: string };
+    if (err.syscall && err.step === undefined) err.step = 'import image';
     throw e;
   }
 }

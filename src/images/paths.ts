@@ -31,12 +31,9 @@ export class LayerTree {
   }
 
   /** Makes sure every parent of parts is a real directory, creating missing ones (0755, root). */
-  parent(parts: string[], name: string): string {
+  parent(parts: string[], name: string): void {
     // Usually the parent is known already (and with it, every directory above it).
-    if (parts.length > 1) {
-      const up = parts.length === 2 ? parts[0]! : parts.slice(0, -1).join('/');
-      if (this.dirs.has(up)) return up;
-    } else return '';
+    if (this.knowsParent(parts)) return;
     let rel = '';
     for (let i = 0; i < parts.length - 1; i++) {
       rel = rel ? `${rel}/${parts[i]}` : parts[i]!;
@@ -56,7 +53,6 @@ export class LayerTree {
       if (!st.isDirectory()) throw imageError('ENOTDIR', `layer entry goes through the non-directory '${rel}'`, { path: name });
       this.dirs.add(rel);
     }
-    return rel;
   }
 
   /** Like parent(), but creates nothing: for a hardlink's target. */

@@ -64,7 +64,7 @@ type UnpackResult =
 /** An error from the worker, as it was thrown there. */
 function rebuild(e: Extract<UnpackResult, { ok: false }>['error']): Error {
   if (e.name === 'BerthError') return new BerthError(e.message, { code: e.code ?? 'EIO', errno: e.errno, syscall: e.syscall, path: e.path, step: e.step ?? 'import image', hint: e.hint });
-  return Object.assign(new Error(e.message), { code: e.code, errno: e.errno, syscall: e.syscall, path: e.path });
+  return Object.assign(new Error(e.message), { code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, ...(e.step !== undefined && { step: e.step }) });
 }
 
 // ---- The worker.

@@ -73,6 +73,8 @@ export class LayerWriter implements EntrySink {
   private curRel = '';
   /** The queued ops that make a name (index → the entry's relative path): what an EEXIST is about. */
   private makers = new Map<number, string>();
+  /** The headers of queued mkdirs, for a directory found there already. */
+  private dirHeaders = new Map<number, Headers>();
 
   constructor(root: string, private budget: Budget) {
     this.tree = new LayerTree(root);
@@ -222,9 +224,6 @@ export class LayerWriter implements EntrySink {
     this.makers.set(this.batch.length, rel);
     this.batch.push(op, a, b, c, d);
   }
-
-  /** The headers of queued mkdirs, for a directory found there already. */
-  private dirHeaders = new Map<number, Headers>();
 
   private whiteout(parts: string[], name: string): void {
     this.run(); // what it hides may be in the batch

@@ -254,6 +254,7 @@ t.test('a syscall that fails while unpacking names itself and the entry, and lea
   t.same(openBelow(data), [], 'no fd left open by the failed batch');
   t.equal(err?.code, 'EOPNOTSUPP');
   t.equal(err.syscall, 'fsetxattr');
+  t.equal((err as { step?: string }).step, 'import image', 'and the step');
   t.match(err.path, /\/etc\/bad$/, 'the path of the entry');
   t.notOk('index' in err || 'fd' in err, 'no batch internals on the error');
   storeEmpty(t, data);
